@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Swift emits no SIMD FMA unless it may assume the host's instruction set; the
+// numeric modules are only fast with this (measured: 1.2 vs 230 GFLOP/s).
+// Every build path (swift build/test/run, make, the Benchmarks package) goes
+// through this manifest, so the flag lives here and nowhere else.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"]),
+]
+
+let package = Package(
+    name: "TicketBench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ticket", targets: ["ticket"]),
+        .library(name: "Randomness", targets: ["Randomness"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "MatrixKernels", targets: ["MatrixKernels"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(name: "Randomness", swiftSettings: numericSettings),
+        .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .executableTarget(
+            name: "ticket",
+            dependencies: [
+                "Datasets",
+                "MatrixKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
+    ],
+    swiftLanguageModes: [.v5]
+)

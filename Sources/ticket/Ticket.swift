@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Ticket: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ticket",
+        abstract: "TicketBench: which pruning criterion finds the winning lottery ticket?",
+        subcommands: []
+    )
+}
