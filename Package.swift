@@ -27,7 +27,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        .target(name: "Randomness", swiftSettings: numericSettings),
+        .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
         .executableTarget(
