@@ -30,11 +30,14 @@ let package = Package(
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
+                exclude: ["README.md"], swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
                 "Datasets",
                 "MatrixKernels",
+                "Networks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -42,6 +45,7 @@ let package = Package(
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets"], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )
