@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress bar, even on a terminal.") var noProgress = false
 
     func run() throws {
+        // One line per epoch should appear as it happens, even in a log file.
+        setvbuf(stdout, nil, _IOLBF, 0)
         try reportingErrors {
             guard epochs > 0, batchSize > 0, threads > 0 else {
                 throw ValidationFailure("--epochs, --batch-size and --threads must be positive")
