@@ -34,13 +34,14 @@ let package = Package(
             name: "ticket",
             dependencies: [
                 "Datasets",
+                "Randomness",
                 "MatrixKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
         ),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
