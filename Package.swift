@@ -28,7 +28,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",

@@ -6,7 +6,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Inspect and verify data sets.",
-        subcommands: [DataInfoCommand.self, DataVerifyCommand.self]
+        subcommands: [DataInfoCommand.self, DataVerifyCommand.self, DataBenchCommand.self]
     )
 }
 
