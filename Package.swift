@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "Pruning", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
@@ -42,6 +43,7 @@ let package = Package(
         ),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
