@@ -30,13 +30,17 @@ let package = Package(
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
-        .target(name: "Pruning", dependencies: ["Randomness"], swiftSettings: numericSettings),
+        .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
+                exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
                 "Datasets",
                 "Randomness",
                 "MatrixKernels",
+                "Networks",
+                "Pruning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -45,6 +49,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
         .testTarget(name: "PruningTests", dependencies: ["Pruning"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets"], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )
