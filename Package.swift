@@ -47,7 +47,7 @@ let package = Package(
         ),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning"], swiftSettings: numericSettings),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets"], swiftSettings: numericSettings),
     ],
