@@ -11,7 +11,8 @@ let numericSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "TicketBench",
-    platforms: [.macOS(.v13)],
+    // macOS 15 for the Synchronization module (atomics of the GEMM worker pool).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ticket", targets: ["ticket"]),
         .library(name: "Randomness", targets: ["Randomness"]),
