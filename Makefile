@@ -2,12 +2,13 @@
 SWIFT      ?= swift
 # Numerical code in a debug build is 50-100x slower, so tests run in release
 # with testability enabled (for @testable imports).
-RELEASE    := -c release
-TESTFLAGS  := -c release -Xswiftc -enable-testing
+# One configuration for every target, so make test / make bench never rebuild
+# each other's objects.
+FLAGS      := -c release -Xswiftc -enable-testing
 TICKET     := .build/release/ticket
 TICKET_DATA ?=
 
-.PHONY: all setup build test bench data verify-data bench-data clean
+.PHONY: all setup build test bench bench-gemm data verify-data bench-data clean
 
 all: build
 
@@ -17,15 +18,24 @@ setup:
 	@scripts/ensure-deps.sh zlib1g-dev:zlib pkg-config:
 
 build: setup
-	$(SWIFT) build $(RELEASE) --product ticket
+	$(SWIFT) build $(FLAGS) --product ticket
 
 test: setup
-	$(SWIFT) build $(TESTFLAGS) --build-tests
-	$(SWIFT) test $(TESTFLAGS) --skip-build --parallel
+	$(SWIFT) build $(FLAGS) --build-tests
+	$(SWIFT) test $(FLAGS) --skip-build
 
 # The main job on the embedded default data (vendored MNIST).
 bench: build
 	$(TICKET) data info datasets/mnist
+
+# GEMM against OpenBLAS (a benchmark-only dependency, in the separate
+# Benchmarks/ package, so the library never links it). OpenBLAS's kernel
+# overrides are unset so it picks its own kernel for this CPU.
+bench-gemm: setup
+	@scripts/ensure-deps.sh libopenblas-dev:openblas
+	cd Benchmarks && $(SWIFT) build $(RELEASE) --product gemm-bench
+	@uptime
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE Benchmarks/.build/release/gemm-bench --csv results/gemm.csv
 
 data: build
 	scripts/fetch-data.sh $(if $(TICKET_DATA),--from "$(TICKET_DATA)")
@@ -33,8 +43,10 @@ data: build
 verify-data: build
 	$(TICKET) data verify
 
+# Decoding speed and peak memory against gzip -dc (writes results/data.csv).
 bench-data: build
-	scripts/bench-data.sh
+	@mkdir -p results
+	$(TICKET) data bench datasets/mnist/train-images-idx3-ubyte.gz --csv results/data.csv
 
 clean:
 	rm -rf .build

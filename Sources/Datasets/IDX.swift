@@ -46,19 +46,22 @@ public enum IDX {
     private static func readHeader(_ file: OpenedDataFile, magic: UInt32, dimensions: Int) throws -> [Int] {
         let path = file.path
         let headerBytes = headerSize(dimensions: dimensions)
-        let header: [UInt8]
-        do {
-            header = try file.source.readBytes(headerBytes)
-        } catch let error as DatasetError {
-            if case .truncated(_, let actual) = error.reason {
-                throw DatasetError(path, .badHeader("file ends after \(actual) bytes, inside the \(headerBytes)-byte header"))
+        func readHeaderBytes(_ count: Int, consumedBefore: Int) throws -> [UInt8] {
+            do {
+                return try file.source.readBytes(count, consumedBefore: consumedBefore)
+            } catch let error as DatasetError {
+                if case .truncated(_, let actual) = error.reason {
+                    throw DatasetError(path, .badHeader("file ends after \(actual) bytes, inside the \(headerBytes)-byte header"))
+                }
+                throw error
             }
-            throw error
         }
-        func word(_ offset: Int) -> UInt32 {
-            header[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
+        func word(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+            bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
         }
-        let found = word(0)
+        // The magic first: a file of the other kind must be named as such,
+        // not reported as a short header.
+        let found = word(try readHeaderBytes(4, consumedBefore: 0), 0)
         guard found == magic else {
             let other: UInt32 = magic == imagesMagic ? labelsMagic : imagesMagic
             if found == other {
@@ -66,7 +69,8 @@ public enum IDX {
             }
             throw DatasetError(path, .wrongMagic(found: found, expected: [magic]))
         }
-        return (0..<dimensions).map { Int(word(4 + 4 * $0)) }
+        let header = try readHeaderBytes(4 * dimensions, consumedBefore: 4)
+        return (0..<dimensions).map { Int(word(header, 4 * $0)) }
     }
 
     /// The payload size the header claims, checked against overflow, the

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Networks
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Inspect and verify data sets.",
-        subcommands: [DataInfoCommand.self, DataVerifyCommand.self]
+        subcommands: [DataInfoCommand.self, DataVerifyCommand.self, DataBenchCommand.self]
     )
 }
 
