@@ -30,11 +30,13 @@ let package = Package(
         .target(name: "Randomness", swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
         .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "Harness", dependencies: ["Randomness"]),
         .executableTarget(
             name: "ticket",
             dependencies: [
                 "Datasets",
                 "MatrixKernels",
+                "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]
 )
