@@ -7,7 +7,7 @@ import Foundation
 /// dependencies, readable in any browser.
 public enum AccuracyPlot {
     static let panelWidth = 460.0, panelHeight = 320.0
-    static let margin = (left: 64.0, right: 16.0, top: 34.0, bottom: 52.0)
+    static let margin = (left: 64.0, right: 30.0, top: 34.0, bottom: 52.0)
     static let legendHeight = 30.0
     // Colour-blind-safe (Okabe–Ito), then greys.
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
