@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "Harness", dependencies: ["Randomness"], exclude: ["README.md"]),
         .executableTarget(
             name: "ticket",
             dependencies: [
@@ -42,6 +43,7 @@ let package = Package(
                 "MatrixKernels",
                 "Networks",
                 "Pruning",
+                "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]
 )
