@@ -30,7 +30,7 @@ let package = Package(
         ),
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
