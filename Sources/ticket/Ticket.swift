@@ -5,6 +5,6 @@ struct Ticket: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticket",
         abstract: "TicketBench: which pruning criterion finds the winning lottery ticket?",
-        subcommands: [DataCommand.self]
+        subcommands: [DataCommand.self, CompareCommand.self, ReportCommand.self]
     )
 }
