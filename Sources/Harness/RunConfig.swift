@@ -1,5 +1,3 @@
-import Randomness
-
 /// The version of the numerical code, part of every run's hash. Bump it when
 /// a change to training, initialisation or pruning can change any number a
 /// run produces: old results then no longer count as done.
@@ -14,11 +12,36 @@ public struct CriterionConfig: Hashable, Sendable {
     public var name: String
     /// Every parameter the registry lists for `name`.
     public var parameters: [String: ParameterValue]
+    public var scope: Scope
+    /// A ticket control run instead of the ticket itself.
+    public var control: Control
+    /// Tensors never pruned, by name (e.g. `fc3.weight`).
+    public var excludedLayers: [String]
 
-    public init(label: String, name: String, parameters: [String: ParameterValue]) {
+    /// Where the pruning threshold applies (raw values as `Pruning.PruningScope`).
+    public enum Scope: String, Hashable, Sendable, CaseIterable {
+        /// One threshold over all eligible weights (the study's choice).
+        case global
+        case layerwise
+    }
+
+    /// Controls that test whether a ticket wins (raw values as `Pruning.TicketControl`).
+    public enum Control: String, Hashable, Sendable, CaseIterable {
+        case none
+        /// The ticket's mask trained from a fresh initialisation.
+        case reinit
+        /// A per-layer permutation of the mask trained from the ticket's initialisation.
+        case shuffleMask = "shuffle-mask"
+    }
+
+    public init(label: String, name: String, parameters: [String: ParameterValue], scope: Scope = .global,
+                control: Control = .none, excludedLayers: [String] = []) {
         self.label = label
         self.name = name
         self.parameters = parameters
+        self.scope = scope
+        self.control = control
+        self.excludedLayers = excludedLayers
     }
 
     /// A numeric parameter, e.g. `number("gamma")`.
@@ -94,7 +117,7 @@ public struct ScheduleConfig: Hashable, Sendable {
 /// that, e.g., two criteria at the same run seed start from the same weights
 /// and see the same data order, while their random masks stay independent of
 /// the data order.
-public struct RunSeeds: Hashable, Sendable {
+public struct SeedSet: Hashable, Sendable {
     /// The seed the manifest lists (the `seed` column of the tables).
     public var run: UInt64
     public var initialization: UInt64
@@ -110,17 +133,15 @@ public struct RunSeeds: Hashable, Sendable {
         self.scoring = scoring
     }
 
-    /// The seeds derived from `run` when the manifest does not give them:
-    /// the first output of stream k (1 init, 2 data order, 3 mask, 4 scoring)
-    /// of `SeededGenerator(seed: run, stream: k)`, cut to 32 bits so every
-    /// seed survives JSON readers that hold numbers as doubles.
-    public static func derived(fromRun run: UInt64) -> RunSeeds {
-        func derive(_ stream: UInt64) -> UInt64 {
-            var generator = SeededGenerator(seed: run, stream: stream)
-            return generator.next() & 0xFFFF_FFFF
-        }
-        return RunSeeds(run: run, initialization: derive(1), dataOrder: derive(2),
-                        mask: derive(3), scoring: derive(4))
+    /// The seeds derived from `run` when the manifest does not give them,
+    /// by the same rule as `Pruning.RunSeeds(runSeed:)` so a sweep and a
+    /// single experiment with the same run seed agree: initialization = run,
+    /// data order = run + 1000003, mask = run + 2000003, scoring = run + 3000017
+    /// (wrapping). The generators hash their seeds (splitmix64), so nearby
+    /// seeds still give unrelated streams.
+    public static func derived(fromRun run: UInt64) -> SeedSet {
+        SeedSet(run: run, initialization: run, dataOrder: run &+ 1_000_003,
+                mask: run &+ 2_000_003, scoring: run &+ 3_000_017)
     }
 }
 
@@ -134,6 +155,8 @@ public struct TrainingConfig: Hashable, Sendable {
     public var learningRate: Double
     /// SGD momentum (ignored by Adam); 0 when not given.
     public var momentum: Double
+    /// SGD: Nesterov momentum; false when not given.
+    public var nesterov: Bool
     /// L2 weight decay; 0 when not given.
     public var weightDecay: Double
     public var batchSize: Int
@@ -148,12 +171,13 @@ public struct TrainingConfig: Hashable, Sendable {
     /// quick manifests such as the CI one.
     public var trainExamples: Int?
 
-    public init(optimizer: Optimizer, learningRate: Double, momentum: Double = 0, weightDecay: Double = 0,
+    public init(optimizer: Optimizer, learningRate: Double, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0,
                 batchSize: Int, epochsPerRound: Int, milestones: [Int] = [], learningRateDrop: Double = 0.1,
                 trainExamples: Int? = nil) {
         self.optimizer = optimizer
         self.learningRate = learningRate
         self.momentum = momentum
+        self.nesterov = nesterov
         self.weightDecay = weightDecay
         self.batchSize = batchSize
         self.epochsPerRound = epochsPerRound
@@ -175,13 +199,13 @@ public struct RunConfig: Hashable, Sendable {
     public var dataset: String
     public var criterion: CriterionConfig
     public var schedule: ScheduleConfig
-    public var seeds: RunSeeds
+    public var seeds: SeedSet
     public var training: TrainingConfig
     /// `Harness.numericsVersion` when the run was expanded.
     public var numericsVersion: String
 
     public init(model: String, dataset: String, criterion: CriterionConfig, schedule: ScheduleConfig,
-                seeds: RunSeeds, training: TrainingConfig, numericsVersion: String = Harness.numericsVersion) {
+                seeds: SeedSet, training: TrainingConfig, numericsVersion: String = Harness.numericsVersion) {
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -213,6 +237,7 @@ public struct RunConfig: Hashable, Sendable {
             "optimizer": .string(self.training.optimizer.rawValue),
             "learningRate": .number(self.training.learningRate),
             "momentum": .number(self.training.momentum),
+            "nesterov": .bool(self.training.nesterov),
             "weightDecay": .number(self.training.weightDecay),
             "batchSize": .number(Double(self.training.batchSize)),
             "epochsPerRound": .number(Double(self.training.epochsPerRound)),
@@ -227,6 +252,9 @@ public struct RunConfig: Hashable, Sendable {
                 "label": .string(criterion.label),
                 "name": .string(criterion.name),
                 "parameters": .object(criterion.parameters.mapValues(\.canonical)),
+                "scope": .string(criterion.scope.rawValue),
+                "control": .string(criterion.control.rawValue),
+                "excludedLayers": .array(criterion.excludedLayers.map { .string($0) }),
             ]),
             "schedule": .object(schedule),
             "seeds": .object([

@@ -14,7 +14,7 @@ public struct LayerCount: Hashable, Sendable {
 }
 
 /// What one round of a run produced.
-public struct RoundResult: Hashable, Sendable {
+public struct RoundOutcome: Hashable, Sendable {
     public var round: Int
     /// Kept / prunable weights over all layers.
     public var densityAchieved: Double
@@ -50,11 +50,12 @@ public struct RoundResult: Hashable, Sendable {
 }
 
 /// Everything a finished run reports, one entry per reported round
-/// (`config.schedule.schedule.reportedRounds`, in order).
+/// (`config.schedule.schedule.reportedRounds`, in order; a run may stop
+/// early only after a round with status `diverged`).
 public struct RunOutcome: Hashable, Sendable {
-    public var rounds: [RoundResult]
+    public var rounds: [RoundOutcome]
 
-    public init(rounds: [RoundResult]) {
+    public init(rounds: [RoundOutcome]) {
         self.rounds = rounds
     }
 }
@@ -84,7 +85,8 @@ public struct RunProgress: Hashable, Sendable {
 ///   a later call for the same config resumes from the last one: a run may
 ///   be interrupted at any instant (exception, Ctrl-C, kill -9) and the
 ///   resumed run must produce the same numbers, wall times aside.
-/// - It returns the rounds in `reportedRounds` order, or throws; the harness
+/// - It returns the rounds in `reportedRounds` order (stopping after a
+///   diverged round is allowed), or throws; the harness
 ///   writes the tables and the completion marker only after it returns.
 /// - It calls `progress` after each epoch (from the calling thread).
 /// - Everything random derives from `config.seeds`.

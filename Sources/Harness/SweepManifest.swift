@@ -29,7 +29,7 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
     /// Each manifest schedule with its densities already spread out: a
     /// one-shot schedule with three densities gives three entries.
     public var schedules: [ScheduleConfig]
-    public var seeds: [RunSeeds]
+    public var seeds: [SeedSet]
     public var training: TrainingConfig
 
     /// Parses the manifest at `url`.
@@ -242,10 +242,11 @@ private struct CriterionEntry: Decodable {
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         let name = try container.decode(String.self, forKey: AnyKey("name"))
-        guard let descriptor = CriterionRegistry.descriptor(named: name) else {
-            throw container.fault("name", .unknownCriterion(name, known: CriterionRegistry.names))
+        guard let descriptor = ManifestCriteria.descriptor(named: name) else {
+            throw container.fault("name", .unknownCriterion(name, known: ManifestCriteria.names))
         }
-        try decoder.rejectUnknownKeys(allowed: ["name", "label"] + descriptor.parameters.map(\.name))
+        try decoder.rejectUnknownKeys(allowed: ["name", "label", "scope", "control", "excludedLayers"]
+                                      + descriptor.parameters.map(\.name))
         let label = try container.decodeIfPresent(String.self, forKey: AnyKey("label")) ?? name
         if label.isEmpty { throw container.fault("label", .empty) }
         var parameters: [String: ParameterValue] = [:]
@@ -263,7 +264,19 @@ private struct CriterionEntry: Decodable {
             }
             parameters[parameter.name] = value
         }
-        config = CriterionConfig(label: label, name: name, parameters: parameters)
+        func word<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws -> T where T.RawValue == String {
+            guard let text = try container.decodeIfPresent(String.self, forKey: AnyKey(key)) else { return value }
+            guard let parsed = T(rawValue: text) else {
+                throw container.fault(key, .invalidValue(
+                    "\"\(text)\" is not one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"))
+            }
+            return parsed
+        }
+        let excluded = try container.decodeIfPresent([String].self, forKey: AnyKey("excludedLayers")) ?? []
+        config = CriterionConfig(label: label, name: name, parameters: parameters,
+                                 scope: try word("scope", default: CriterionConfig.Scope.global),
+                                 control: try word("control", default: CriterionConfig.Control.none),
+                                 excludedLayers: excluded)
     }
 }
 
@@ -314,12 +327,12 @@ private struct ScheduleEntry: Decodable {
 }
 
 private struct SeedEntry: Decodable {
-    var seeds: RunSeeds
+    var seeds: SeedSet
 
     init(from decoder: Decoder) throws {
         // A bare number is a run seed whose purpose seeds are derived.
         if let run = try? decoder.singleValueContainer().decode(UInt64.self) {
-            seeds = RunSeeds.derived(fromRun: run)
+            seeds = SeedSet.derived(fromRun: run)
             return
         }
         let keys = ["run", "initialization", "dataOrder", "mask", "scoring"]
@@ -337,7 +350,7 @@ private struct SeedEntry: Decodable {
             return value
         }
         guard let run = try seed("run") else { throw container.fault("run", .missingField) }
-        var seeds = RunSeeds.derived(fromRun: run)
+        var seeds = SeedSet.derived(fromRun: run)
         seeds.initialization = try seed("initialization") ?? seeds.initialization
         seeds.dataOrder = try seed("dataOrder") ?? seeds.dataOrder
         seeds.mask = try seed("mask") ?? seeds.mask
@@ -351,7 +364,7 @@ private struct TrainingEntry: Decodable {
 
     init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: [
-            "optimizer", "learningRate", "momentum", "weightDecay", "batchSize", "epochsPerRound",
+            "optimizer", "learningRate", "momentum", "nesterov", "weightDecay", "batchSize", "epochsPerRound",
             "milestones", "learningRateDrop", "trainExamples",
         ])
         let container = try decoder.container(keyedBy: AnyKey.self)
@@ -363,6 +376,7 @@ private struct TrainingEntry: Decodable {
         let learningRate = try container.number("learningRate", in: .leastNonzeroMagnitude...1e3, "(0, 1000]")
         let momentum = container.contains(AnyKey("momentum"))
             ? try container.number("momentum", in: 0...0.999_999, "[0, 1)") : 0
+        let nesterov = try container.decodeIfPresent(Bool.self, forKey: AnyKey("nesterov")) ?? false
         let weightDecay = container.contains(AnyKey("weightDecay"))
             ? try container.number("weightDecay", in: 0...1, "[0, 1]") : 0
         let batchSize = try container.integer("batchSize", atLeast: 1)
@@ -379,7 +393,7 @@ private struct TrainingEntry: Decodable {
             ? try container.number("learningRateDrop", in: .leastNonzeroMagnitude...1, "(0, 1]") : 0.1
         let trainExamples = container.contains(AnyKey("trainExamples"))
             ? try container.integer("trainExamples", atLeast: 1) : nil
-        config = TrainingConfig(optimizer: optimizer, learningRate: learningRate, momentum: momentum,
+        config = TrainingConfig(optimizer: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
                                 weightDecay: weightDecay, batchSize: batchSize, epochsPerRound: epochs,
                                 milestones: milestones, learningRateDrop: drop, trainExamples: trainExamples)
     }

@@ -105,9 +105,14 @@ public struct SweepRunner {
             throw SweepError.runFailed(run: config.hash, directory: directory.url.path, underlying: "\(error)")
         }
         let expected = Array(config.schedule.schedule.reportedRounds)
-        guard outcome.rounds.map(\.round) == expected else {
+        let reported = outcome.rounds.map(\.round)
+        // A run whose loss diverged stops there: a prefix ending in a diverged round is complete.
+        let stoppedByDivergence = !reported.isEmpty && reported.count < expected.count
+            && Array(expected.prefix(reported.count)) == reported && outcome.rounds.last!.status == .diverged
+        guard reported == expected || stoppedByDivergence else {
             throw SweepError.badOutcome(run: config.hash, reason:
-                "rounds \(outcome.rounds.map(\.round)) but the \(config.schedule.schedule.kindName) schedule reports \(expected)")
+                "rounds \(reported) but the \(config.schedule.schedule.kindName) schedule reports \(expected)"
+                + " (fewer only when the last one diverged)")
         }
         var rows: [RunRow] = [], layers: [LayerRow] = []
         for result in outcome.rounds {

@@ -9,7 +9,7 @@ final class RunConfigHashTests: XCTestCase {
             criterion: CriterionConfig(label: "data-dependent", name: "data-dependent",
                                        parameters: ["gamma": .number(1), "accumulate": .text("during-training")]),
             schedule: ScheduleConfig(label: "iterative", schedule: .iterative(rate: 0.5, rounds: 7, rewindIteration: 0)),
-            seeds: RunSeeds(run: 1, initialization: 11, dataOrder: 12, mask: 13, scoring: 14),
+            seeds: SeedSet(run: 1, initialization: 11, dataOrder: 12, mask: 13, scoring: 14),
             training: TrainingConfig(optimizer: .sgd, learningRate: 0.1, momentum: 0.9, weightDecay: 0.0001,
                                      batchSize: 60, epochsPerRound: 2, milestones: [1]),
             numericsVersion: "numerics-1")
@@ -17,12 +17,13 @@ final class RunConfigHashTests: XCTestCase {
 
     func testCanonicalSerializationIsSortedAndCompact() {
         XCTAssertEqual(fixedConfig().canonical.serialized(), """
-            {"criterion":{"label":"data-dependent","name":"data-dependent","parameters":{"accumulate":"during-training","gamma":1}},\
+            {"criterion":{"control":"none","excludedLayers":[],"label":"data-dependent","name":"data-dependent",\
+            "parameters":{"accumulate":"during-training","gamma":1},"scope":"global"},\
             "dataset":"mnist","model":"lenet-300-100","numericsVersion":"numerics-1",\
             "schedule":{"kind":"iterative","label":"iterative","rate":0.5,"rewindIteration":0,"rounds":7},\
             "seeds":{"dataOrder":12,"initialization":11,"mask":13,"run":1,"scoring":14},\
             "training":{"batchSize":60,"epochsPerRound":2,"learningRate":0.1,"learningRateDrop":0.1,\
-            "milestones":[1],"momentum":0.9,"optimizer":"sgd","trainExamples":null,"weightDecay":0.0001}}
+            "milestones":[1],"momentum":0.9,"nesterov":false,"optimizer":"sgd","trainExamples":null,"weightDecay":0.0001}}
             """)
     }
 
@@ -30,7 +31,7 @@ final class RunConfigHashTests: XCTestCase {
     /// form changes on purpose (which re-runs every stored sweep).
     func testHashOfAFixedConfigIsPinned() {
         XCTAssertEqual(fixedConfig().fullHash, SHA256.hexDigest(of: Array(fixedConfig().canonical.serialized().utf8)))
-        XCTAssertEqual(fixedConfig().hash, "18478abbac465375")
+        XCTAssertEqual(fixedConfig().hash, "c31e7f6277fc8afb")
         XCTAssertEqual(fixedConfig().hash.count, 16)
     }
 
@@ -41,6 +42,10 @@ final class RunConfigHashTests: XCTestCase {
         c = base; c.dataset = "fashion-mnist"; variants.append(c)
         c = base; c.criterion.parameters["gamma"] = .number(0.5); variants.append(c)
         c = base; c.criterion.label = "dd"; variants.append(c)
+        c = base; c.criterion.control = .reinit; variants.append(c)
+        c = base; c.criterion.scope = .layerwise; variants.append(c)
+        c = base; c.criterion.excludedLayers = ["fc3.weight"]; variants.append(c)
+        c = base; c.training.nesterov = true; variants.append(c)
         c = base; c.schedule.schedule = .iterative(rate: 0.5, rounds: 7, rewindIteration: 100); variants.append(c)
         c = base; c.seeds.mask = 99; variants.append(c)
         c = base; c.seeds.scoring = 99; variants.append(c)

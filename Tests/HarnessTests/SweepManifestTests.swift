@@ -55,14 +55,14 @@ final class SweepManifestTests: XCTestCase {
     func testValidManifestExpandsToTheOrderedCrossProduct() throws {
         let manifest = try parse(validManifest)
         XCTAssertEqual(manifest.criteria.map(\.label), ["magnitude", "data-dependent", "dd-end"])
-        XCTAssertEqual(manifest.criteria[1].parameters, ["gamma": .number(1), "accumulate": .text("during-training")])
+        XCTAssertEqual(manifest.criteria[1].parameters, ["gamma": .number(1), "accumulate": .text("during-training"), "batches": .number(0)])
         XCTAssertEqual(manifest.schedules.map(\.schedule), [
             .iterative(rate: 0.5, rounds: 3, rewindIteration: 0),
             .earlyOneShot(denseEpochs: 1, density: 0.5),
             .earlyOneShot(denseEpochs: 1, density: 0.125),
         ])
         XCTAssertEqual(manifest.seeds[1].initialization, 77)
-        XCTAssertEqual(manifest.seeds[1].dataOrder, RunSeeds.derived(fromRun: 2).dataOrder)
+        XCTAssertEqual(manifest.seeds[1].dataOrder, SeedSet.derived(fromRun: 2).dataOrder)
         XCTAssertEqual(manifest.training.milestones, [1])
         let runs = manifest.expand()
         XCTAssertEqual(runs.count, 1 * 1 * 3 * 2 * 3)
@@ -79,11 +79,26 @@ final class SweepManifestTests: XCTestCase {
         XCTAssertEqual(explicit.expand().map(\.hash), implicit.expand().map(\.hash))
     }
 
+    func testScopeControlAndExcludedLayers() throws {
+        let manifest = try parse(replacing(#"{"name": "magnitude"}"#, with: #"""
+            {"name": "magnitude"}, {"name": "magnitude", "label": "magnitude-reinit", "control": "reinit",
+             "scope": "layerwise", "excludedLayers": ["fc3.weight"]}
+            """#))
+        let control = manifest.criteria[1]
+        XCTAssertEqual(control.control, .reinit)
+        XCTAssertEqual(control.scope, .layerwise)
+        XCTAssertEqual(control.excludedLayers, ["fc3.weight"])
+        XCTAssertEqual(manifest.criteria[0].control, CriterionConfig.Control.none)
+        XCTAssertEqual(manifest.criteria[0].scope, .global)
+        assertMessage(failure(replacing(#"{"name": "magnitude"}"#, with: #"{"name": "magnitude", "control": "shuffle"}"#)),
+                      hasPrefix: "m.json: criteria[0].control: \"shuffle\" is not one of \"none\", \"reinit\", \"shuffle-mask\"")
+    }
+
     func testDerivedSeedsDifferByPurpose() {
-        let seeds = RunSeeds.derived(fromRun: 1)
+        let seeds = SeedSet.derived(fromRun: 1)
         XCTAssertEqual(Set([seeds.initialization, seeds.dataOrder, seeds.mask, seeds.scoring]).count, 4)
-        XCTAssertNotEqual(RunSeeds.derived(fromRun: 2), seeds)
-        XCTAssertEqual(RunSeeds.derived(fromRun: 1), seeds)
+        XCTAssertNotEqual(SeedSet.derived(fromRun: 2), seeds)
+        XCTAssertEqual(SeedSet.derived(fromRun: 1), seeds)
     }
 
     func testUnknownCriterionListsTheKnownOnes() {

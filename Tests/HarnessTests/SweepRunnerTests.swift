@@ -10,13 +10,15 @@ final class FakeExecutor: RunExecutor {
     private(set) var calls: [String] = []
     private(set) var resumed: [String] = []
     var wrongRounds = false
+    /// Runs whose round 1 diverges (and that stop there).
+    var diverge: Set<String> = []
 
     func execute(_ config: RunConfig, in directory: URL, progress: (RunProgress) -> Void) throws -> RunOutcome {
         calls.append(config.hash)
         let checkpoint = directory.appendingPathComponent("checkpoint.txt")
         let hadCheckpoint = FileManager.default.fileExists(atPath: checkpoint.path)
         if hadCheckpoint { resumed.append(config.hash) }
-        var rounds: [RoundResult] = []
+        var rounds: [RoundOutcome] = []
         var epochsDone = 0
         for round in config.schedule.schedule.reportedRounds {
             for epoch in 1...config.training.epochsPerRound {
@@ -29,12 +31,17 @@ final class FakeExecutor: RunExecutor {
                 throw FileError(checkpoint.path, "simulated interruption")
             }
             rounds.append(result(config, round: round))
+            if diverge.contains(config.hash) && round == 1 {
+                rounds[rounds.count - 1].status = .diverged
+                rounds[rounds.count - 1].testAccuracyFinal = nil
+                break
+            }
         }
         if wrongRounds { rounds.removeLast() }
         return RunOutcome(rounds: rounds)
     }
 
-    private func result(_ config: RunConfig, round: Int) -> RoundResult {
+    private func result(_ config: RunConfig, round: Int) -> RoundOutcome {
         let density = config.requestedDensity(afterRound: round)
         let criterionBonus = Double(config.criterion.label.utf8.reduce(0) { $0 + Int($1) } % 7) * 0.002
         let seedNoise = Double(config.seeds.initialization % 100) * 0.0001
@@ -44,7 +51,7 @@ final class FakeExecutor: RunExecutor {
         let kept = sizes.map { _, n in (0..<n).map { _ in Double(rng.next() % 1_000_000) / 1_000_000 < density } }
         let mask = MaskSet(names: sizes.map(\.0), kept: kept)
         let layers = zip(sizes, kept).map { LayerCount(name: $0.0, weights: $0.1, remaining: $1.filter { $0 }.count) }
-        return RoundResult(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
+        return RoundOutcome(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
                            testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.training.epochsPerRound,
                            wallSeconds: Double(calls.count) * 0.25, status: density < 0.1 ? .collapsed : .ok,
                            layers: layers, mask: round == 0 ? nil : mask)
@@ -186,6 +193,21 @@ final class SweepRunnerTests: XCTestCase {
         }
         let first = try runs()[0]
         XCTAssertFalse(RunDirectory(output: output, config: first).isComplete(for: first))
+    }
+
+    func testARunStoppedByDivergenceIsCompleteAndCounted() throws {
+        let output = try newDirectory()
+        let executor = FakeExecutor()
+        let victim = try runs()[0]
+        executor.diverge = [victim.hash]
+        let result = try sweep(output, executor)
+        XCTAssertEqual(result.executed, 27)
+        XCTAssertEqual(result.tables.runs.filter { $0.configHash == victim.hash }.map(\.status), [.ok, .diverged])
+        let row = try XCTUnwrap(result.tables.summary.first {
+            $0.criterion == victim.criterion.label && $0.schedule == "iterative" && $0.density == "0.5"
+        })
+        XCTAssertEqual(row.diverged, 1)
+        XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")
     }
 
     func testASecondSweepOnALockedDirectoryIsRefused() throws {

@@ -70,10 +70,14 @@ public struct CriterionDescriptor: Sendable {
     }
 }
 
-/// The criteria a manifest may name. The `Pruning` module implements them;
-/// the harness only needs their names and parameters to validate a manifest
-/// before hours of training start. Adding a criterion is one line here.
-public enum CriterionRegistry {
+/// The criteria a manifest may name, with their parameters and defaults.
+/// `Pruning.CriterionRegistry` implements them under the same names; the
+/// harness keeps its own list (it does not depend on `Pruning`) to validate a
+/// manifest before hours of training start. Adding a criterion is one line
+/// here and one there. Every criterion entry also accepts `scope`
+/// (`global` | `layerwise`), `control` (`none` | `reinit` | `shuffle-mask`)
+/// and `excludedLayers`; see `CriterionConfig`.
+public enum ManifestCriteria {
     public static let known: [CriterionDescriptor] = [
         CriterionDescriptor(name: "random"),
         CriterionDescriptor(name: "magnitude"),
@@ -83,6 +87,9 @@ public enum CriterionRegistry {
                                 defaultValue: .number(1)),
             ParameterDescriptor(name: "accumulate", domain: .choice(["during-training", "end-of-round"]),
                                 defaultValue: .text("during-training")),
+            // end-of-round only: batches of the extra pass; 0 = the whole training set.
+            ParameterDescriptor(name: "batches", domain: .number(range: 0...1_000_000, integer: true),
+                                defaultValue: .number(0)),
         ]),
         CriterionDescriptor(name: "snip", parameters: [
             ParameterDescriptor(name: "batches", domain: .number(range: 1...1_000_000, integer: true),
