@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
-        .target(name: "Harness", dependencies: ["Randomness"], exclude: ["README.md"]),
+        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
+                swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [

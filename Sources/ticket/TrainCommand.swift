@@ -1,4 +1,5 @@
 import ArgumentParser
+import MatrixKernels
 import Datasets
 import Foundation
 import Networks
@@ -179,6 +180,5 @@ final class ProgressBar: TrainingCallback {
 
 /// Sets the matrix kernels' worker count.
 func configureThreads(_ count: Int) {
-    // The placeholder GEMM on main is single-threaded; wired to the
-    // multithreaded kernel's thread-count API when it lands.
+    WorkerPool.shared.threadCount = count
 }
