@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import MatrixKernels
 import Networks
 
 struct TrainCommand: ParsableCommand {
@@ -179,6 +180,5 @@ final class ProgressBar: TrainingCallback {
 
 /// Sets the matrix kernels' worker count.
 func configureThreads(_ count: Int) {
-    // The placeholder GEMM on main is single-threaded; wired to the
-    // multithreaded kernel's thread-count API when it lands.
+    setThreadCount(count)
 }
