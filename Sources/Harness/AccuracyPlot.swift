@@ -12,6 +12,14 @@ public enum AccuracyPlot {
     // Colour-blind-safe (Okabe–Ito), then greys.
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
                           "#999999"]
+    // Criteria often tie (the study's iterative results): dashes keep
+    // overlapping lines distinguishable, also in greyscale print.
+    static let dashes = ["", "7 4", "2 3", "9 3 2 3"]
+
+    static func dash(_ index: Int) -> String {
+        let pattern = dashes[index % dashes.count]
+        return pattern.isEmpty ? "" : " stroke-dasharray=\"\(pattern)\""
+    }
 
     /// The SVG document for `summary` rows.
     public static func svg(_ summary: [SummaryRow]) -> String {
@@ -41,9 +49,10 @@ public enum AccuracyPlot {
         var x = 12.0
         for (i, criterion) in criteria.enumerated() {
             let colour = palette[i % palette.count]
-            out += "<rect x=\"\(f(x))\" y=\"10\" width=\"18\" height=\"10\" fill=\"\(colour)\" fill-opacity=\"0.25\" stroke=\"\(colour)\"/>"
-            out += "<text x=\"\(f(x + 24))\" y=\"19\">\(escape(criterion))</text>\n"
-            x += 34 + Double(criterion.count) * 7
+            out += "<rect x=\"\(f(x))\" y=\"8\" width=\"26\" height=\"12\" fill=\"\(colour)\" fill-opacity=\"0.18\"/>"
+            out += "<line x1=\"\(f(x))\" y1=\"14\" x2=\"\(f(x + 26))\" y2=\"14\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash(i))/>"
+            out += "<text x=\"\(f(x + 32))\" y=\"18\">\(escape(criterion))</text>\n"
+            x += 44 + Double(criterion.count) * 7
         }
         for (index, panel) in panels.enumerated() {
             let originX = Double(index % columns) * panelWidth
@@ -119,7 +128,7 @@ public enum AccuracyPlot {
                 out += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
             let line = series.map { "\(f(xOf($0.density))),\(f(yOf($0.row.mean!)))" }
-            out += "<polyline points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            out += "<polyline points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash(i))/>\n"
             for point in series {
                 let x = xOf(point.density)
                 out += "<circle cx=\"\(f(x))\" cy=\"\(f(yOf(point.row.mean!)))\" r=\"3\" fill=\"\(colour)\">"
