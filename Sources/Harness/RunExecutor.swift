@@ -5,11 +5,15 @@ public struct LayerCount: Hashable, Sendable {
     public var name: String
     public var weights: Int
     public var remaining: Int
+    /// The density asked of this layer, when the scope is layerwise (`nil`
+    /// for a global threshold, which asks nothing of a single layer).
+    public var requestedDensity: Double?
 
-    public init(name: String, weights: Int, remaining: Int) {
+    public init(name: String, weights: Int, remaining: Int, requestedDensity: Double? = nil) {
         self.name = name
         self.weights = weights
         self.remaining = remaining
+        self.requestedDensity = requestedDensity
     }
 }
 
