@@ -8,7 +8,7 @@ FLAGS      := -c release -Xswiftc -enable-testing
 TICKET     := .build/release/ticket
 TICKET_DATA ?=
 
-.PHONY: all setup build test bench data verify-data bench-data clean
+.PHONY: all setup build test bench bench-gemm data verify-data bench-data clean
 
 all: build
 
@@ -27,6 +27,15 @@ test: setup
 # The main job on the embedded default data (vendored MNIST).
 bench: build
 	$(TICKET) data info datasets/mnist
+
+# GEMM against OpenBLAS (a benchmark-only dependency, in the separate
+# Benchmarks/ package, so the library never links it). OpenBLAS's kernel
+# overrides are unset so it picks its own kernel for this CPU.
+bench-gemm: setup
+	@scripts/ensure-deps.sh libopenblas-dev:openblas
+	cd Benchmarks && $(SWIFT) build $(RELEASE) --product gemm-bench
+	@uptime
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE Benchmarks/.build/release/gemm-bench --csv results/gemm.csv
 
 data: build
 	scripts/fetch-data.sh $(if $(TICKET_DATA),--from "$(TICKET_DATA)")

@@ -11,7 +11,8 @@ let numericSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "TicketBench",
-    platforms: [.macOS(.v13)],
+    // macOS 15 for the Synchronization module (atomics of the GEMM worker pool).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ticket", targets: ["ticket"]),
         .library(name: "Randomness", targets: ["Randomness"]),
@@ -29,11 +30,12 @@ let package = Package(
         ),
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
-        .target(name: "Harness", dependencies: ["Randomness"], exclude: ["README.md"]),
+        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
+                swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
@@ -49,7 +51,7 @@ let package = Package(
         ),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning"], swiftSettings: numericSettings),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),

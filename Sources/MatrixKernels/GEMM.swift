@@ -1,11 +1,19 @@
 /// Single-precision general matrix multiply: `C = alpha · op(A) · op(B) + beta · C`.
 ///
 /// Row-major with leading dimensions, so views into larger buffers work.
-/// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`. When `beta == 0`, `C`
-/// is write-only. Results are bit-identical whatever the thread count.
+/// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`; `lda`, `ldb` and
+/// `ldc` are the distances between consecutive stored rows. When `beta == 0`,
+/// `C` is write-only (NaN there does not propagate); when `alpha == 0` or
+/// `k == 0`, A and B are not read.
 ///
-/// - Note: placeholder body (the naive reference); the blocked, packed,
-///   multithreaded kernel replaces it without changing this signature.
+/// The work is split over rows and columns of C (never over k) on `pool`, so
+/// results are bit-identical whatever the thread count.
+///
+/// ```swift
+/// // y = x · Wᵀ for a batch x (60 × 784) and weights W (300 × 784)
+/// gemm(transB: .transposed, m: 60, n: 300, k: 784,
+///      a: x, lda: 784, b: w, ldb: 784, c: y, ldc: 300)
+/// ```
 public func gemm(
     transA: Transpose = .none, transB: Transpose = .none,
     m: Int, n: Int, k: Int,
@@ -13,8 +21,171 @@ public func gemm(
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    pool: WorkerPool = .shared
 ) {
-    referenceGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension")
+    precondition(ldc >= n, "gemm: ldc < n")
+    precondition(lda >= (transA == .none ? k : m), "gemm: lda too small")
+    precondition(ldb >= (transB == .none ? n : k), "gemm: ldb too small")
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        scale(c, rows: m, columns: n, ldc: ldc, by: beta)
+        return
+    }
+    let plan = GEMMPlan(
+        a: StridedMatrix(a, leadingDimension: lda, transpose: transA),
+        b: StridedMatrix(b, leadingDimension: ldb, transpose: transB),
+        c: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
+
+    let threads = plan.threadCount(available: pool.threadCount)
+    let splitRows = plan.splitsRows
+    let units = splitRows ? (m + Blocking.mr - 1) / Blocking.mr : (n + Blocking.nr - 1) / Blocking.nr
+    pool.run(width: threads) { part, workspace in
+        // Region boundaries fall on whole tiles, and the tile grid is the
+        // same for every thread count.
+        let first = part * units / threads, last = (part + 1) * units / threads
+        if splitRows {
+            let rowStart = first * Blocking.mr
+            plan.compute(rows: rowStart..<min(m, last * Blocking.mr), columns: 0..<n, workspace: workspace)
+        } else {
+            let columnStart = first * Blocking.nr
+            plan.compute(rows: 0..<m, columns: columnStart..<min(n, last * Blocking.nr), workspace: workspace)
+        }
+    }
+}
+
+/// Tunable thresholds of the GEMM driver, internal so benchmarks and tests
+/// can explore them.
+enum GEMMTuning {
+    /// Below this many multiply-adds (m·n·k) a call runs on one thread: the
+    /// hand-off costs more than it saves.
+    nonisolated(unsafe) static var parallelThreshold = 1 << 18
+    /// Use B in place (no packing) when op(B) rows are contiguous and at most
+    /// this many rows of C reuse each B micro-panel.
+    nonisolated(unsafe) static var directBMaximumRows = 0
+    /// Use A in place (no packing) when at most this many columns of C reuse
+    /// each A micro-panel.
+    nonisolated(unsafe) static var directAMaximumColumns = 0
+}
+
+/// C = beta · C for the degenerate cases; beta == 0 writes zeros.
+private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
+    for i in 0..<rows {
+        let row = c + i * ldc
+        if beta == 0 {
+            row.update(repeating: 0, count: columns)
+        } else if beta != 1 {
+            for j in 0..<columns { row[j] *= beta }
+        }
+    }
+}
+
+/// Everything about one GEMM call that does not depend on the thread: the
+/// operands, the K slicing and the packing decisions.
+struct GEMMPlan {
+    let a: StridedMatrix
+    let b: StridedMatrix
+    let c: UnsafeMutablePointer<Float>
+    let ldc: Int
+    let m: Int, n: Int, k: Int
+    let alpha: Float, beta: Float
+    /// K is cut into equal slices of at most KC, independent of the threads,
+    /// so every element of C accumulates in the same order.
+    let sliceCount: Int
+    let sliceDepth: Int
+    let packsA: Bool
+    let packsB: Bool
+
+    init(a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
+         m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
+        self.a = a; self.b = b; self.c = c; self.ldc = ldc
+        self.m = m; self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+        sliceCount = (k + Blocking.kc - 1) / Blocking.kc
+        sliceDepth = (k + sliceCount - 1) / sliceCount
+        packsB = !(b.columnStride == 1 && m <= GEMMTuning.directBMaximumRows)
+        packsA = !(n <= GEMMTuning.directAMaximumColumns)
+    }
+
+    /// Split the larger side, so the duplicated packing (each thread packs
+    /// its own copy of the other operand) is of the smaller one.
+    var splitsRows: Bool { m > n }
+
+    func threadCount(available: Int) -> Int {
+        if m * n * k < GEMMTuning.parallelThreshold { return 1 }
+        let units = splitsRows ? (m + Blocking.mr - 1) / Blocking.mr : (n + Blocking.nr - 1) / Blocking.nr
+        return max(1, min(available, units))
+    }
+
+    /// The serial five-loop GEMM on one rectangle of C.
+    func compute(rows: Range<Int>, columns: Range<Int>, workspace: Workspace) {
+        if rows.isEmpty || columns.isEmpty { return }
+        let mr = Blocking.mr, nr = Blocking.nr
+        let blockRows = packsA ? Blocking.mc : rows.count
+        let panelColumns = min(Blocking.nc, columns.count)
+        let bufferB = workspace.bufferB(count: packsB ? sliceDepth * roundUp(panelColumns, nr) : sliceDepth * nr)
+        let bufferA = workspace.bufferA(count: packsA ? sliceDepth * roundUp(min(blockRows, rows.count), mr) : sliceDepth * mr)
+
+        var jc = columns.lowerBound
+        while jc < columns.upperBound {
+            let nc = min(Blocking.nc, columns.upperBound - jc)
+            let bPanels = (nc + nr - 1) / nr
+            for slice in 0..<sliceCount {
+                let pc = slice * sliceDepth
+                let kc = min(sliceDepth, k - pc)
+                let sliceBeta: Float = slice == 0 ? beta : 1
+                if packsB {
+                    packB(b, row: pc, depth: kc, column: jc, columns: nc, into: bufferB)
+                } else if nc % nr != 0 {
+                    // Only the ragged last panel is copied, so reads stay in bounds.
+                    packB(b, row: pc, depth: kc, column: jc + (bPanels - 1) * nr, columns: nc % nr, into: bufferB)
+                }
+                var ic = rows.lowerBound
+                while ic < rows.upperBound {
+                    let mcount = min(blockRows, rows.upperBound - ic)
+                    let aPanels = (mcount + mr - 1) / mr
+                    if packsA {
+                        packA(a, row: ic, rows: mcount, column: pc, depth: kc, into: bufferA)
+                    } else if mcount % mr != 0 {
+                        packA(a, row: ic + (aPanels - 1) * mr, rows: mcount % mr, column: pc, depth: kc, into: bufferA)
+                    }
+                    for jr in 0..<bPanels {
+                        let columnsHere = min(nr, nc - jr * nr)
+                        let bPanel: UnsafePointer<Float>
+                        let bRowStride: Int
+                        if packsB {
+                            bPanel = UnsafePointer(bufferB + jr * nr * kc); bRowStride = nr
+                        } else if columnsHere < nr {
+                            bPanel = UnsafePointer(bufferB); bRowStride = nr
+                        } else {
+                            bPanel = b.offset(row: pc, column: jc + jr * nr); bRowStride = b.rowStride
+                        }
+                        let cColumn = c + jc + jr * nr
+                        for ir in 0..<aPanels {
+                            let rowsHere = min(mr, mcount - ir * mr)
+                            let cTile = cColumn + (ic + ir * mr) * ldc
+                            if packsA || rowsHere < mr {
+                                let aPanel = packsA ? bufferA + ir * mr * kc : bufferA
+                                microkernel(k: kc, a: aPanel, aRowStride: 1, aColumnStride: mr,
+                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
+                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
+                            } else {
+                                microkernel(k: kc, a: a.offset(row: ic + ir * mr, column: pc),
+                                            aRowStride: a.rowStride, aColumnStride: a.columnStride,
+                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
+                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
+                            }
+                        }
+                    }
+                    ic += mcount
+                }
+            }
+            jc += nc
+        }
+    }
+}
+
+@inline(__always)
+private func roundUp(_ value: Int, _ multiple: Int) -> Int {
+    (value + multiple - 1) / multiple * multiple
 }

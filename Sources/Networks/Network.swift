@@ -94,9 +94,10 @@ public final class Network {
     /// every trainable tensor's gradient (zero at masked entries).
     public func backward(logitGradient: UnsafePointer<Float>, count: Int) {
         var g: UnsafePointer<Float>? = logitGradient
-        for (index, layer) in layers.enumerated().reversed() {
+        // An index loop: `enumerated().reversed()` would allocate an array every step.
+        for index in stride(from: layers.count - 1, through: 0, by: -1) {
             // The input layer's input gradient is never needed: skip its GEMM.
-            g = layer.backward(g!, count: count, needsInputGradient: index > 0)
+            g = layers[index].backward(g!, count: count, needsInputGradient: index > 0)
         }
     }
 

@@ -49,6 +49,8 @@ public final class Optimizer {
     /// State buffers per tensor: `[velocity]` for SGD with momentum,
     /// `[m, v]` for Adam, none for plain SGD.
     private var slots: [[FloatBuffer]]
+    /// All ones, as long as the longest tensor: the mask of unprunable tensors.
+    private let ones: FloatBuffer
 
     public init(_ configuration: OptimizerConfiguration, network: Network) {
         self.configuration = configuration
@@ -59,6 +61,8 @@ public final class Optimizer {
         case .adam: slotCount = 2
         }
         slots = tensors.map { tensor in (0..<slotCount).map { _ in FloatBuffer(count: tensor.count) } }
+        ones = FloatBuffer(count: tensors.map(\.count).max() ?? 0)
+        ones.fill(1)
     }
 
     /// Names of the state slots, in storage order.
@@ -82,19 +86,31 @@ public final class Optimizer {
         // Bias corrections in Double: β^t underflows gracefully and stays exact enough.
         let correction1 = Float(1 - pow(Double(c.beta1), Double(stepCount)))
         let correction2 = Float(1 - pow(Double(c.beta2), Double(stepCount)))
-        for (index, tensor) in tensors.enumerated() {
+        for index in tensors.indices {
+            let tensor = tensors[index]
             let w = tensor.value.pointer, g = tensor.gradient.pointer, n = tensor.count
+            // Unprunable tensors use an all-ones mask, so there is one fused
+            // loop per rule and masked entries (weight and state) become +0
+            // in the same pass that updates the rest.
+            let keep = UnsafePointer(tensor.maskBuffer?.pointer ?? ones.pointer)
             let decay = c.weightDecay
             switch c.kind {
             case .sgd where c.momentum == 0:
-                for i in 0..<n { w[i] -= learningRate * (g[i] + decay * w[i]) }
+                for i in 0..<n {
+                    let updated = w[i] - learningRate * (g[i] + decay * w[i])
+                    w[i] = keep[i] == 0 ? 0 : updated
+                }
             case .sgd:
                 let velocity = slots[index][0].pointer, mu = c.momentum
+                let nesterov = c.nesterov
                 for i in 0..<n {
                     let d = g[i] + decay * w[i]
                     let v = mu * velocity[i] + d
-                    velocity[i] = v
-                    w[i] -= learningRate * (c.nesterov ? d + mu * v : v)
+                    // Nesterov: d + μv; classical: v. (LLVM unswitches the invariant test.)
+                    let direction = nesterov ? d + mu * v : v
+                    let updated = w[i] - learningRate * direction
+                    velocity[i] = keep[i] == 0 ? 0 : v
+                    w[i] = keep[i] == 0 ? 0 : updated
                 }
             case .adam:
                 let m1 = slots[index][0].pointer, m2 = slots[index][1].pointer
@@ -104,16 +120,11 @@ public final class Optimizer {
                     let d = g[i] + decay * w[i]
                     let m = b1 * m1[i] + (1 - b1) * d
                     let v = b2 * m2[i] + (1 - b2) * d * d
-                    m1[i] = m
-                    m2[i] = v
-                    w[i] -= stepSize * m / (v.squareRoot() * root2 + eps)
-                }
-            }
-            if let mask = tensor.maskBuffer?.pointer {
-                for i in 0..<n { w[i] = mask[i] == 0 ? 0 : w[i] }
-                for slot in slots[index] {
-                    let s = slot.pointer
-                    for i in 0..<n { s[i] = mask[i] == 0 ? 0 : s[i] }
+                    let updated = w[i] - stepSize * m / (v.squareRoot() * root2 + eps)
+                    let kept = keep[i] != 0
+                    m1[i] = kept ? m : 0
+                    m2[i] = kept ? v : 0
+                    w[i] = kept ? updated : 0
                 }
             }
         }

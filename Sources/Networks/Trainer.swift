@@ -228,7 +228,7 @@ public final class Trainer {
 
 extension Duration {
     /// Seconds as a Double.
-    var seconds: Double {
+    public var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) * 1e-18
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Networks
 
 struct DataBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

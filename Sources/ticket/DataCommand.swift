@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Networks
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -51,12 +51,12 @@ final class Residual: Layer {
         let y = output!.pointer, g = sumGradient!.pointer
         for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
         var da: UnsafePointer<Float>? = UnsafePointer(g)
-        for (index, layer) in main.enumerated().reversed() {
-            da = layer.backward(da!, count: count, needsInputGradient: needsInputGradient || index > 0)
+        for index in stride(from: main.count - 1, through: 0, by: -1) {
+            da = main[index].backward(da!, count: count, needsInputGradient: needsInputGradient || index > 0)
         }
         var db: UnsafePointer<Float>? = UnsafePointer(g)
-        for (index, layer) in shortcut.enumerated().reversed() {
-            db = layer.backward(db!, count: count, needsInputGradient: needsInputGradient || index > 0)
+        for index in stride(from: shortcut.count - 1, through: 0, by: -1) {
+            db = shortcut[index].backward(db!, count: count, needsInputGradient: needsInputGradient || index > 0)
         }
         guard needsInputGradient, let da, let db else { return nil }
         let dx = inputGradient!.pointer

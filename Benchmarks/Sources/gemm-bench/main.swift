@@ -1,0 +1,132 @@
+// gemm-bench: MatrixKernels.gemm against OpenBLAS cblas_sgemm, measured
+// interleaved in one process so both see the same machine state.
+//
+// Usage: gemm-bench [--csv PATH] [--only SUBSTRING] [--threads 1,2] [--repetitions N]
+import COpenBLAS
+import Foundation
+import MatrixKernels
+
+struct Shape {
+    let m: Int, n: Int, k: Int
+    let transA: Transpose, transB: Transpose
+    var label: String {
+        "\(m)x\(n)x\(k) \(transA == .none ? "N" : "T")\(transB == .none ? "N" : "T")"
+    }
+}
+
+/// Peak fp32 per core the issue measures against (AVX-512 Zen 5, DESIGN.md §4).
+let peakPerCore = 275.0
+
+var csvPath: String?
+var only: String?
+var threadCounts = [1, 2]
+var repetitions = 7
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--csv": csvPath = arguments.popFirst()
+    case "--only": only = arguments.popFirst()
+    case "--threads": threadCounts = arguments.popFirst()!.split(separator: ",").map { Int($0)! }
+    case "--repetitions": repetitions = Int(arguments.popFirst()!)!
+    default:
+        FileHandle.standardError.write("usage: gemm-bench [--csv PATH] [--only SUBSTRING] [--threads 1,2] [--repetitions N]\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+
+var shapes: [Shape] = [256, 512, 1024, 2048].map { Shape(m: $0, n: $0, k: $0, transA: .none, transB: .none) }
+for batch in [60, 512] {
+    // LeNet-300-100 training products: forward X·W (784→300→100→10), the
+    // weight gradient Xᵀ·dY, and the input gradient dY·Wᵀ.
+    shapes += [
+        Shape(m: batch, n: 300, k: 784, transA: .none, transB: .none),
+        Shape(m: batch, n: 100, k: 300, transA: .none, transB: .none),
+        Shape(m: batch, n: 10, k: 100, transA: .none, transB: .none),
+        Shape(m: 784, n: 300, k: batch, transA: .transposed, transB: .none),
+        Shape(m: batch, n: 784, k: 300, transA: .none, transB: .transposed),
+    ]
+}
+if let only { shapes = shapes.filter { $0.label.contains(only) } }
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// Seconds per call: the median over `repetitions` timed batches, each batch
+/// long enough (≥ 20 ms) that the clock's resolution does not matter.
+func measure(calls: Int, _ body: () -> Void) -> Double {
+    let start = now()
+    for _ in 0..<calls { body() }
+    return (now() - start) / Double(calls)
+}
+
+func callsFor(flops: Double) -> Int { max(1, Int(2e-2 * 100e9 / flops)) }
+
+print("OpenBLAS core: \(String(cString: openblas_get_corename()))")
+let header = String(format: "%-22@ %7@ %10@ %7@ %10@ %7@", "shape (m x n x k op)", "threads", "ours GF/s", "% peak", "OpenBLAS", "ratio")
+print(header)
+var csv = "m,n,k,trans_a,trans_b,threads,gflops,peak_percent,openblas_gflops,ratio\n"
+
+var rng = SystemRandomNumberGenerator()
+for shape in shapes {
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    let lda = shape.transA == .none ? k : m
+    let ldb = shape.transB == .none ? n : k
+    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
+    var ours = [Float](repeating: 0, count: m * n)
+    var theirs = [Float](repeating: 0, count: m * n)
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    let calls = callsFor(flops: flops)
+    for threads in threadCounts {
+        setThreadCount(threads)
+        openblas_set_num_threads(Int32(threads))
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                ours.withUnsafeMutableBufferPointer { ours in
+                    theirs.withUnsafeMutableBufferPointer { theirs in
+                        let runOurs = {
+                            gemm(transA: shape.transA, transB: shape.transB, m: m, n: n, k: k,
+                                 a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                                 c: ours.baseAddress!, ldc: n)
+                        }
+                        let runTheirs = {
+                            cblas_sgemm(CblasRowMajor,
+                                        shape.transA == .none ? CblasNoTrans : CblasTrans,
+                                        shape.transB == .none ? CblasNoTrans : CblasTrans,
+                                        Int32(m), Int32(n), Int32(k), 1, a.baseAddress!, Int32(lda),
+                                        b.baseAddress!, Int32(ldb), 0, theirs.baseAddress!, Int32(n))
+                        }
+                        // Warm-up: caches, page faults, thread start-up on both sides.
+                        _ = measure(calls: max(1, calls / 4), runOurs)
+                        _ = measure(calls: max(1, calls / 4), runTheirs)
+                        var oursTimes: [Double] = [], theirTimes: [Double] = []
+                        for _ in 0..<repetitions {
+                            oursTimes.append(measure(calls: calls, runOurs))
+                            theirTimes.append(measure(calls: calls, runTheirs))
+                        }
+                        let oursGF = flops / oursTimes.sorted()[repetitions / 2] / 1e9
+                        let theirGF = flops / theirTimes.sorted()[repetitions / 2] / 1e9
+                        var worst: Float = 0
+                        for i in 0..<(m * n) { worst = max(worst, abs(ours[i] - theirs[i])) }
+                        let peak = 100 * oursGF / (peakPerCore * Double(threads))
+                        let ratio = oursGF / theirGF
+                        print(String(format: "%-22@ %7d %10.1f %7.1f %10.1f %7.2f%@", shape.label, threads, oursGF, peak,
+                                     theirGF, ratio, worst > 1e-3 * Float(k).squareRoot() ? "  MISMATCH \(worst)" : ""))
+                        csv += "\(m),\(n),\(k),\(shape.transA == .none ? "N" : "T"),\(shape.transB == .none ? "N" : "T"),"
+                        csv += String(format: "%d,%.1f,%.1f,%.1f,%.3f\n", threads, oursGF, peak, theirGF, ratio)
+                    }
+                }
+            }
+        }
+    }
+}
+
+if let csvPath {
+    let url = URL(fileURLWithPath: csvPath)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try csv.write(to: url, atomically: true, encoding: .utf8)
+    print("wrote \(csvPath)")
+}

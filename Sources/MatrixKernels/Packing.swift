@@ -1,0 +1,99 @@
+/// A strided view of a matrix operand: element (i, j) is at
+/// `base[i * rowStride + j * columnStride]`. A transposed operand is the same
+/// storage with the strides swapped, so packing and the microkernel never
+/// branch on `Transpose`.
+struct StridedMatrix {
+    var base: UnsafePointer<Float>
+    var rowStride: Int
+    var columnStride: Int
+
+    init(_ base: UnsafePointer<Float>, leadingDimension: Int, transpose: Transpose) {
+        self.base = base
+        if transpose == .none {
+            rowStride = leadingDimension
+            columnStride = 1
+        } else {
+            rowStride = 1
+            columnStride = leadingDimension
+        }
+    }
+
+    /// The view starting at element (row, column).
+    @inline(__always)
+    func offset(row: Int, column: Int) -> UnsafePointer<Float> {
+        base + row * rowStride + column * columnStride
+    }
+}
+
+/// Packs rows `row ..< row + rows`, columns `column ..< column + depth` of A
+/// into MR-row micro-panels: panel q holds element (q·MR + i, p) at
+/// `q·MR·depth + p·MR + i`. Rows past the end of the last panel are zero.
+func packA(_ a: StridedMatrix, row: Int, rows: Int, column: Int, depth: Int,
+           into destination: UnsafeMutablePointer<Float>) {
+    let mr = Blocking.mr
+    var panelStart = 0
+    var out = destination
+    while panelStart < rows {
+        let panelRows = min(mr, rows - panelStart)
+        let source = a.offset(row: row + panelStart, column: column)
+        if a.columnStride == 1 {
+            // Rows are contiguous: read each row along p, write with stride MR.
+            for i in 0..<panelRows {
+                let rowPointer = source + i * a.rowStride
+                for p in 0..<depth { out[p * mr + i] = rowPointer[p] }
+            }
+        } else {
+            // Columns are contiguous: MR consecutive values per p.
+            for p in 0..<depth {
+                let columnPointer = source + p * a.columnStride
+                for i in 0..<panelRows { out[p * mr + i] = columnPointer[i * a.rowStride] }
+            }
+        }
+        if panelRows < mr {
+            for p in 0..<depth {
+                for i in panelRows..<mr { out[p * mr + i] = 0 }
+            }
+        }
+        out += mr * depth
+        panelStart += mr
+    }
+}
+
+/// Packs rows `row ..< row + depth`, columns `column ..< column + columns` of
+/// B into NR-column micro-panels: panel q holds element (p, q·NR + j) at
+/// `q·NR·depth + p·NR + j`. Columns past the end of the last panel are zero.
+func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
+           into destination: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr
+    var panelStart = 0
+    var out = destination
+    while panelStart < columns {
+        let panelColumns = min(nr, columns - panelStart)
+        let source = b.offset(row: row, column: column + panelStart)
+        if b.columnStride == 1 && panelColumns == nr {
+            for p in 0..<depth {
+                let value = UnsafeRawPointer(source + p * b.rowStride).loadUnaligned(as: TileVector.self)
+                UnsafeMutableRawPointer(out + p * nr).storeBytes(of: value, as: TileVector.self)
+            }
+        } else if b.columnStride == 1 {
+            for p in 0..<depth {
+                let rowPointer = source + p * b.rowStride
+                for j in 0..<panelColumns { out[p * nr + j] = rowPointer[j] }
+                for j in panelColumns..<nr { out[p * nr + j] = 0 }
+            }
+        } else {
+            // B is transposed: each column of op(B) is contiguous along p.
+            for j in 0..<panelColumns {
+                let columnPointer = source + j * b.columnStride
+                for p in 0..<depth { out[p * nr + j] = columnPointer[p * b.rowStride] }
+            }
+            if panelColumns < nr {
+                for p in 0..<depth {
+                    for j in panelColumns..<nr { out[p * nr + j] = 0 }
+                }
+            }
+        }
+        out += nr * depth
+        panelStart += nr
+    }
+}

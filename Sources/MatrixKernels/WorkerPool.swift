@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// A persistent set of threads that the matrix kernels split their work over.
+///
+/// Threads are created once (lazily, when the thread count first grows) and
+/// live for the process. Between jobs a worker spins for a short while
+/// (about 100 µs) before blocking, so back-to-back small calls, such as a
+/// trainer's GEMMs on 60-row batches, are dispatched in well under a
+/// microsecond instead of paying a futex wake-up each time.
+///
+/// ```swift
+/// WorkerPool.shared.threadCount = 1   // run every kernel on the calling thread
+/// ```
+///
+/// The kernels split over rows and columns of the output only, so results are
+/// bit-identical for every thread count.
+public final class WorkerPool: @unchecked Sendable {
+    /// The pool the kernels use unless given another one. Starts with one
+    /// thread per active processor.
+    public static let shared = WorkerPool(threadCount: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// How many threads (the caller included) a job may use; at least 1.
+    /// Change it between kernel calls, not while one is running on this pool.
+    public var threadCount: Int {
+        get { participantLimit }
+        set {
+            let count = max(1, min(newValue, Self.maximumThreadCount))
+            participantLimit = count
+            while workspaces.count < count { workspaces.append(Workspace()) }
+            while spawnedWorkers < count - 1 {
+                spawnedWorkers += 1
+                let index = spawnedWorkers
+                let thread = Thread { [unowned self] in self.workerLoop(index: index) }
+                thread.name = "MatrixKernels.worker\(index)"
+                thread.start()
+            }
+        }
+    }
+
+    /// Creates a pool whose jobs use up to `threadCount` threads, the caller included.
+    public init(threadCount: Int) {
+        self.threadCount = threadCount
+    }
+
+    // The job word packs a sequence number with the job's width, so a worker
+    // learns both in one atomic load and never reads a width meant for the
+    // next job.
+    static let maximumThreadCount = 255
+    private let jobWord = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private var job: ((Int) -> Void)?
+    private var participantLimit = 1
+    private var spawnedWorkers = 0
+    /// Packing buffers, one per participant; index 0 is the calling thread.
+    private(set) var workspaces: [Workspace] = []
+    private let condition = NSCondition()
+
+    /// Spin iterations before a waiting worker blocks (roughly 100 µs).
+    private static let spinLimit = 1 << 16
+
+    /// Runs `body(0) … body(width - 1)` concurrently, `body(0)` on the calling
+    /// thread, each with its own workspace, and returns when all are done.
+    ///
+    /// If the pool is already running a job (a call from another thread), the
+    /// caller runs every part itself with a temporary workspace: same results,
+    /// no deadlock.
+    func run(width requested: Int, _ body: (Int, Workspace) -> Void) {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            let workspace = Workspace()
+            for part in 0..<requested { body(part, workspace) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        let width = max(1, min(requested, participantLimit))
+        if width == 1 {
+            for part in 0..<requested { body(part, workspaces[0]) }
+            return
+        }
+        // Parts beyond the thread count are handed out round-robin; the
+        // callers in this module always ask for at most threadCount parts.
+        withoutActuallyEscaping(body) { body in
+            let workspaces = self.workspaces
+            job = { worker in
+                var part = worker
+                while part < requested {
+                    body(part, workspaces[worker])
+                    part += width
+                }
+            }
+            pending.store(width - 1, ordering: .relaxed)
+            let sequence = (jobWord.load(ordering: .relaxed) >> 8) + 1
+            jobWord.store(sequence << 8 | width, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                condition.lock()
+                condition.broadcast()
+                condition.unlock()
+            }
+            job!(0)
+            var spins = 0
+            while pending.load(ordering: .acquiring) != 0 {
+                spins += 1
+                // Another process may hold the core a worker needs.
+                if spins & 0xFFF == 0 { sched_yield() }
+            }
+            job = nil
+        }
+    }
+
+    private func workerLoop(index: Int) {
+        var seen = 0
+        while true {
+            var word = jobWord.load(ordering: .acquiring)
+            var spins = 0
+            while word >> 8 == seen >> 8 && spins < Self.spinLimit {
+                spins += 1
+                if spins & 0xFFF == 0 { sched_yield() }
+                word = jobWord.load(ordering: .acquiring)
+            }
+            if word >> 8 == seen >> 8 {
+                condition.lock()
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while jobWord.load(ordering: .sequentiallyConsistent) >> 8 == seen >> 8 {
+                    condition.wait()
+                }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                condition.unlock()
+                word = jobWord.load(ordering: .acquiring)
+            }
+            seen = word
+            if index < word & 0xFF {
+                job!(index)
+                pending.subtract(1, ordering: .releasing)
+            }
+        }
+    }
+}
+
+/// Sets the number of threads the matrix kernels use by default
+/// (`WorkerPool.shared.threadCount`). Results do not depend on it.
+public func setThreadCount(_ count: Int) {
+    WorkerPool.shared.threadCount = count
+}
+
+/// Per-thread packing buffers, grown on demand and reused across calls so the
+/// steady state allocates nothing.
+final class Workspace {
+    private(set) var packedA = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private(set) var packedB = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var capacityA = 0
+    private var capacityB = 0
+
+    /// A 64-byte aligned buffer of at least `count` floats for packed A.
+    func bufferA(count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacityA { packedA = Self.reallocate(packedA, count); capacityA = count }
+        return packedA
+    }
+
+    /// A 64-byte aligned buffer of at least `count` floats for packed B.
+    func bufferB(count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacityB { packedB = Self.reallocate(packedB, count); capacityB = count }
+        return packedB
+    }
+
+    private static func reallocate(_ old: UnsafeMutablePointer<Float>, _ count: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(old).deallocate()
+        return UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: count)
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(packedA).deallocate()
+        UnsafeMutableRawPointer(packedB).deallocate()
+    }
+}

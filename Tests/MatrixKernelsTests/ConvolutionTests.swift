@@ -1,0 +1,85 @@
+import XCTest
+@testable import MatrixKernels
+
+final class ConvolutionTests: XCTestCase {
+    static let geometries = [
+        ConvolutionGeometry(channels: 1, height: 28, width: 28, kernelHeight: 5, kernelWidth: 5),
+        ConvolutionGeometry(channels: 3, height: 8, width: 7, kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 2, height: 9, width: 10, kernelHeight: 3, kernelWidth: 2,
+                            strideY: 2, strideX: 3, paddingY: 2, paddingX: 1),
+        ConvolutionGeometry(channels: 4, height: 5, width: 5, kernelHeight: 5, kernelWidth: 5, paddingY: 0, paddingX: 2),
+    ]
+
+    /// Pixel of the padded image, zero outside.
+    private func pixel(_ image: [Float], _ g: ConvolutionGeometry, _ c: Int, _ y: Int, _ x: Int) -> Float {
+        y >= 0 && y < g.height && x >= 0 && x < g.width ? image[(c * g.height + y) * g.width + x] : 0
+    }
+
+    func testOutputSize() {
+        let g = Self.geometries[2]
+        XCTAssertEqual(g.outputHeight, (9 + 4 - 3) / 2 + 1)
+        XCTAssertEqual(g.outputWidth, (10 + 2 - 2) / 3 + 1)
+        XCTAssertEqual(Self.geometries[0].columnCount, 24 * 24)
+    }
+
+    func testConvolutionThroughIm2colAndGEMMMatchesDirectLoops() {
+        var generator = TestGenerator(seed: 29)
+        let filters = 6
+        for g in Self.geometries {
+            let image = generator.floats(g.channels * g.height * g.width)
+            let weights = generator.floats(filters * g.columnRows)
+            var columns = [Float](repeating: .nan, count: g.columnRows * g.columnCount)
+            im2col(image, geometry: g, into: &columns)
+            var output = [Float](repeating: .nan, count: filters * g.columnCount)
+            gemm(m: filters, n: g.columnCount, k: g.columnRows, a: weights, lda: g.columnRows,
+                 b: columns, ldb: g.columnCount, c: &output, ldc: g.columnCount)
+            for f in 0..<filters {
+                for oy in 0..<g.outputHeight {
+                    for ox in 0..<g.outputWidth {
+                        var sum: Float = 0
+                        for c in 0..<g.channels {
+                            for dy in 0..<g.kernelHeight {
+                                for dx in 0..<g.kernelWidth {
+                                    let w = weights[f * g.columnRows + (c * g.kernelHeight + dy) * g.kernelWidth + dx]
+                                    sum += w * pixel(image, g, c, oy * g.strideY - g.paddingY + dy,
+                                                     ox * g.strideX - g.paddingX + dx)
+                                }
+                            }
+                        }
+                        let got = output[f * g.columnCount + oy * g.outputWidth + ox]
+                        XCTAssertEqual(got, sum, accuracy: 1e-4, "\(g) filter \(f) at (\(oy), \(ox))")
+                    }
+                }
+            }
+        }
+    }
+
+    func testCol2imIsTheAdjointOfIm2col() {
+        // <im2col(x), y> == <x, col2im(y)> for all x, y, and col2im matches a
+        // naive scatter.
+        var generator = TestGenerator(seed: 31)
+        for g in Self.geometries {
+            let x = generator.floats(g.channels * g.height * g.width)
+            let y = generator.floats(g.columnRows * g.columnCount)
+            var columns = [Float](repeating: 0, count: y.count)
+            im2col(x, geometry: g, into: &columns)
+            var folded = [Float](repeating: .nan, count: x.count)
+            col2im(y, geometry: g, into: &folded)
+            let left = zip(columns, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let right = zip(x, folded).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(left, right, accuracy: 1e-3, "\(g)")
+
+            var naive = [Float](repeating: 0, count: x.count)
+            for c in 0..<g.channels { for dy in 0..<g.kernelHeight { for dx in 0..<g.kernelWidth {
+                let row = (c * g.kernelHeight + dy) * g.kernelWidth + dx
+                for oy in 0..<g.outputHeight { for ox in 0..<g.outputWidth {
+                    let iy = oy * g.strideY - g.paddingY + dy, ix = ox * g.strideX - g.paddingX + dx
+                    if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                        naive[(c * g.height + iy) * g.width + ix] += y[row * g.columnCount + oy * g.outputWidth + ox]
+                    }
+                } }
+            } } }
+            XCTAssertEqual(folded, naive, "\(g)")
+        }
+    }
+}

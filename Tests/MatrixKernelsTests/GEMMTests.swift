@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+@testable import MatrixKernels
+
+final class GEMMTests: XCTestCase {
+    static let sizes = [1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 300, 784]
+    static let transposes: [(Transpose, Transpose)] = [(.none, .none), (.transposed, .none), (.none, .transposed), (.transposed, .transposed)]
+
+    private func assertMatchesReference(_ problem: GEMMCase, pool: WorkerPool = .shared,
+                                        file: StaticString = #filePath, line: UInt = #line) {
+        let got = problem.run(pool: pool)
+        let want = problem.reference()
+        var worst: Float = 0
+        for i in 0..<problem.m {
+            for j in 0..<problem.n {
+                let index = i * problem.ldc + j
+                let error = abs(got[index] - want[index])
+                if !(error <= worst) { worst = error } // also catches NaN
+            }
+            // Padding columns of C must be untouched (NaN stays NaN, so compare bits).
+            for j in problem.n..<problem.ldc {
+                let index = i * problem.ldc + j
+                if got[index].bitPattern != problem.c[index].bitPattern {
+                    XCTFail("\(problem): wrote padding of C at row \(i) column \(j)", file: file, line: line)
+                    return
+                }
+            }
+        }
+        XCTAssert(worst <= problem.tolerance, "\(problem): max error \(worst) > \(problem.tolerance)", file: file, line: line)
+    }
+
+    func testRandomShapesAllTransposesMatchReference() {
+        var generator = TestGenerator(seed: 3)
+        var checked = 0
+        while checked < 160 {
+            let m = Self.sizes.randomElement(using: &generator)!
+            let n = Self.sizes.randomElement(using: &generator)!
+            let k = Self.sizes.randomElement(using: &generator)!
+            // The double-precision oracle is slow; keep the suite to seconds.
+            if m * n * k > 3_000_000 { continue }
+            let (transA, transB) = Self.transposes[checked % 4]
+            let alpha: Float = [1, -0.5, 2][checked % 3]
+            let beta: Float = [0, 0, 1, 0.25][(checked / 4) % 4]
+            let padding = [0, 3][(checked / 2) % 2]
+            assertMatchesReference(GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha,
+                                            beta: beta, padding: padding, generator: &generator))
+            checked += 1
+        }
+    }
+
+    func testEveryTransposeOnLargeSizes() {
+        // Each listed size at least once in each role, with multi-slice K.
+        var generator = TestGenerator(seed: 5)
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(300, 65, 129), (17, 784, 33), (129, 31, 784), (784, 16, 63), (64, 127, 300), (60, 300, 784)] {
+                assertMatchesReference(GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB,
+                                                beta: 0, padding: 5, generator: &generator))
+            }
+        }
+    }
+
+    func testDirectPathsMatchPackedPathBitForBit() {
+        // Force the no-packing paths for A and B and compare with full packing.
+        var generator = TestGenerator(seed: 9)
+        let saved = (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows)
+        defer { (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = saved }
+        for (transA, transB) in Self.transposes {
+            for (m, n, k) in [(60, 300, 784), (61, 17, 300), (7, 33, 65), (129, 10, 100)] {
+                let problem = GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.5,
+                                       beta: 0.75, padding: 2, generator: &generator)
+                (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (0, 0)
+                let packed = problem.run()
+                (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
+                let plan = problem.plan
+                XCTAssertFalse(plan.packsA, "direct A not taken")
+                XCTAssertEqual(plan.packsB, transB == .transposed, "direct B taken iff op(B) rows are contiguous")
+                let direct = problem.run()
+                XCTAssertEqual(packed.map(\.bitPattern), direct.map(\.bitPattern), "\(problem)")
+                assertMatchesReference(problem)
+            }
+        }
+    }
+
+    func testResultsAreBitIdenticalForOneTwoAndThreeThreads() {
+        var generator = TestGenerator(seed: 11)
+        let pools = [1, 2, 3].map { WorkerPool(threadCount: $0) }
+        let shapes: [(Int, Int, Int, Transpose, Transpose)] = [
+            (129, 300, 784, .none, .none), (300, 129, 65, .none, .transposed),
+            (60, 784, 300, .none, .transposed), (784, 300, 60, .transposed, .none), (65, 65, 1000, .transposed, .transposed),
+        ]
+        for (m, n, k, transA, transB) in shapes {
+            let problem = GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.7, beta: 0.3,
+                                   generator: &generator)
+            let plan = problem.plan
+            XCTAssertEqual(plan.threadCount(available: 3), 3, "\(problem) would not use 3 threads")
+            let results = pools.map { problem.run(pool: $0) }
+            XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "1 vs 2 threads: \(problem)")
+            XCTAssertEqual(results[0].map(\.bitPattern), results[2].map(\.bitPattern), "1 vs 3 threads: \(problem)")
+            assertMatchesReference(problem, pool: pools[2])
+        }
+    }
+
+    func testBetaZeroOverwritesNaNAndAlphaZeroSkipsProducts() {
+        var generator = TestGenerator(seed: 13)
+        let problem = GEMMCase(m: 33, n: 17, k: 7, transA: .none, transB: .none, beta: 0, generator: &generator)
+        XCTAssertFalse(problem.run().contains { $0.isNaN })
+        var withNaNInputs = GEMMCase(m: 5, n: 6, k: 7, transA: .none, transB: .none, alpha: 0, beta: 0.5,
+                                     generator: &generator)
+        withNaNInputs.a[3] = .nan
+        let got = withNaNInputs.run()
+        XCTAssertEqual(got, withNaNInputs.c.map { $0 * 0.5 })
+    }
+
+    func testZeroSizedDimensions() {
+        var generator = TestGenerator(seed: 17)
+        // k == 0: C = beta·C (beta == 0 gives zeros, even over NaN).
+        let empty = GEMMCase(m: 4, n: 5, k: 0, transA: .none, transB: .none, beta: 0, generator: &generator)
+        XCTAssertEqual(empty.run(), [Float](repeating: 0, count: 20))
+        let scaled = GEMMCase(m: 4, n: 5, k: 0, transA: .transposed, transB: .none, beta: 2, generator: &generator)
+        XCTAssertEqual(scaled.run(), scaled.c.map { $0 * 2 })
+        // m == 0 or n == 0: nothing is touched.
+        for (m, n) in [(0, 5), (4, 0), (0, 0)] {
+            let problem = GEMMCase(m: m, n: n, k: 3, transA: .none, transB: .none, beta: 1, padding: 2,
+                                   generator: &generator)
+            XCTAssertEqual(problem.run().map(\.bitPattern), (problem.c.isEmpty ? [0] : problem.c).map(\.bitPattern))
+        }
+    }
+
+    func testConcurrentCallersOnTheSharedPoolGetCorrectResults() {
+        var generator = TestGenerator(seed: 19)
+        let problems = (0..<4).map { _ in
+            GEMMCase(m: 100, n: 120, k: 90, transA: .none, transB: .none, generator: &generator)
+        }
+        let expected = problems.map { $0.reference() }
+        let lock = NSLock()
+        var failures = 0
+        DispatchQueue.concurrentPerform(iterations: 16) { iteration in
+            let index = iteration % problems.count
+            let got = problems[index].run()
+            let worst = zip(got, expected[index]).map { abs($0 - $1) }.max()!
+            if !(worst <= problems[index].tolerance) { lock.lock(); failures += 1; lock.unlock() }
+        }
+        XCTAssertEqual(failures, 0)
+    }
+
+    func testThreadCountSetting() {
+        let pool = WorkerPool(threadCount: 2)
+        XCTAssertEqual(pool.threadCount, 2)
+        pool.threadCount = 0
+        XCTAssertEqual(pool.threadCount, 1, "clamped to at least one thread")
+        pool.threadCount = 4
+        XCTAssertEqual(pool.threadCount, 4)
+        var generator = TestGenerator(seed: 23)
+        assertMatchesReference(GEMMCase(m: 200, n: 64, k: 50, transA: .none, transB: .none, generator: &generator),
+                               pool: pool)
+    }
+}
