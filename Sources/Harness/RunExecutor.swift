@@ -5,8 +5,8 @@ public struct LayerCount: Hashable, Sendable {
     public var name: String
     public var weights: Int
     public var remaining: Int
-    /// The density asked of this layer, when the scope is layerwise (`nil`
-    /// for a global threshold, which asks nothing of a single layer).
+    /// The density asked of this layer: its own target (layerwise scope),
+    /// the global target (global scope), `nil` when it is excluded from pruning.
     public var requestedDensity: Double?
 
     public init(name: String, weights: Int, remaining: Int, requestedDensity: Double? = nil) {

@@ -110,7 +110,8 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
     public var weights: Int
     /// Weights the mask keeps.
     public var remaining: Int
-    /// The density asked of this layer (layerwise scope only).
+    /// The density asked of this layer (its own or the global target; `nil`
+    /// when the layer is excluded from pruning).
     public var densityRequested: Double?
     public var configHash: String
 
