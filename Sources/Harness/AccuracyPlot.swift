@@ -84,7 +84,11 @@ public enum AccuracyPlot {
         if maxLog - minLog < 1 { maxLog += 0.5; minLog -= 0.5 }
         let xOf = { (density: Double) in left + (maxLog - log2(density)) / (maxLog - minLog) * (right - left) }
         // y: accuracy over the means and bands, padded, on a round step.
-        let values = points.flatMap { [$0.row.mean!, $0.row.ciLow ?? $0.row.mean!, $0.row.ciHigh ?? $0.row.mean!] }
+        // With few seeds a t interval can reach past 0 or 1 (t = 12.7 for
+        // n = 2); accuracy cannot, so bands are cut at [0, 1].
+        func bandLow(_ row: SummaryRow) -> Double { max(0, min(1, row.ciLow ?? row.mean!)) }
+        func bandHigh(_ row: SummaryRow) -> Double { max(0, min(1, row.ciHigh ?? row.mean!)) }
+        let values = points.flatMap { [$0.row.mean!, bandLow($0.row), bandHigh($0.row)] }
         var low = values.min()!, high = values.max()!
         let spread = max(high - low, 0.01)
         low = max(0, low - spread * 0.08)
@@ -122,8 +126,8 @@ public enum AccuracyPlot {
             let series = points.filter { $0.row.criterion == criterion }.sorted { $0.density > $1.density }
             guard !series.isEmpty else { continue }
             let colour = palette[i % palette.count]
-            let upper = series.map { "\(f(xOf($0.density))),\(f(yOf($0.row.ciHigh ?? $0.row.mean!)))" }
-            let lower = series.reversed().map { "\(f(xOf($0.density))),\(f(yOf($0.row.ciLow ?? $0.row.mean!)))" }
+            let upper = series.map { "\(f(xOf($0.density))),\(f(yOf(bandHigh($0.row))))" }
+            let lower = series.reversed().map { "\(f(xOf($0.density))),\(f(yOf(bandLow($0.row))))" }
             if series.count > 1 {
                 out += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
@@ -133,8 +137,9 @@ public enum AccuracyPlot {
                 let x = xOf(point.density)
                 out += "<circle cx=\"\(f(x))\" cy=\"\(f(yOf(point.row.mean!)))\" r=\"3\" fill=\"\(colour)\">"
                     + "<title>\(escape(criterion)) at \(point.row.density): \(CSV.number(point.row.mean)) (n = \(point.row.n))</title></circle>"
-                if series.count == 1, let lo = point.row.ciLow, let hi = point.row.ciHigh {
-                    out += "<line x1=\"\(f(x))\" y1=\"\(f(yOf(lo)))\" x2=\"\(f(x))\" y2=\"\(f(yOf(hi)))\" stroke=\"\(colour)\"/>"
+                if series.count == 1, point.row.ciLow != nil {
+                    out += "<line x1=\"\(f(x))\" y1=\"\(f(yOf(bandLow(point.row))))\" x2=\"\(f(x))\" "
+                        + "y2=\"\(f(yOf(bandHigh(point.row))))\" stroke=\"\(colour)\"/>"
                 }
                 out += "\n"
             }
