@@ -2,6 +2,7 @@ import ArgumentParser
 import MatrixKernels
 import Datasets
 import Foundation
+import MatrixKernels
 import Networks
 
 struct TrainCommand: ParsableCommand {
@@ -180,5 +181,5 @@ final class ProgressBar: TrainingCallback {
 
 /// Sets the matrix kernels' worker count.
 func configureThreads(_ count: Int) {
-    WorkerPool.shared.threadCount = count
+    setThreadCount(count)
 }
