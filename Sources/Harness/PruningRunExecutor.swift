@@ -116,7 +116,10 @@ public final class PruningRunExecutor: RunExecutor {
                 trainLoss: result.finalTrainLoss.isNaN ? nil : result.finalTrainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds,
                 status: RunStatus(rawValue: result.status.rawValue) ?? .ok,
-                layers: result.layers.map { LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining) },
+                layers: result.layers.map {
+                    LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining,
+                               requestedDensity: $0.requestedDensity)
+                },
                 mask: mask)
         })
     }

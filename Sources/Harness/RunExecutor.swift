@@ -5,11 +5,15 @@ public struct LayerCount: Hashable, Sendable {
     public var name: String
     public var weights: Int
     public var remaining: Int
+    /// The density asked of this layer: its own target (layerwise scope),
+    /// the global target (global scope), `nil` when it is excluded from pruning.
+    public var requestedDensity: Double?
 
-    public init(name: String, weights: Int, remaining: Int) {
+    public init(name: String, weights: Int, remaining: Int, requestedDensity: Double? = nil) {
         self.name = name
         self.weights = weights
         self.remaining = remaining
+        self.requestedDensity = requestedDensity
     }
 }
 

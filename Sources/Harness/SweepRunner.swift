@@ -132,7 +132,8 @@ public struct SweepRunner {
                 layers.append(LayerRow(
                     model: config.model, dataset: config.dataset, criterion: config.criterion.label,
                     schedule: config.schedule.label, seed: config.seeds.run, round: result.round, layer: layer.name,
-                    weights: layer.weights, remaining: layer.remaining, configHash: config.hash))
+                    weights: layer.weights, remaining: layer.remaining, densityRequested: layer.requestedDensity,
+                    configHash: config.hash))
             }
             if let mask = result.mask {
                 try AtomicFile.write(mask.encoded(), to: directory.mask(round: result.round))

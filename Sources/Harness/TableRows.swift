@@ -110,10 +110,13 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
     public var weights: Int
     /// Weights the mask keeps.
     public var remaining: Int
+    /// The density asked of this layer (its own or the global target; `nil`
+    /// when the layer is excluded from pruning).
+    public var densityRequested: Double?
     public var configHash: String
 
     public init(model: String, dataset: String, criterion: String, schedule: String, seed: UInt64, round: Int,
-                layer: String, weights: Int, remaining: Int, configHash: String) {
+                layer: String, weights: Int, remaining: Int, densityRequested: Double? = nil, configHash: String) {
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -123,20 +126,24 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
         self.layer = layer
         self.weights = weights
         self.remaining = remaining
+        self.densityRequested = densityRequested
         self.configHash = configHash
     }
 
-    /// remaining / weights (0 for an empty layer: a collapsed layer shows as 0).
-    public var density: Double { weights == 0 ? 0 : Double(remaining) / Double(weights) }
+    /// remaining / weights (1 for a layer without weights, which cannot be pruned).
+    public var density: Double { weights == 0 ? 1 : Double(remaining) / Double(weights) }
+
+    /// The layer lost every weight: the network is cut here (layer collapse).
+    public var collapsed: Bool { weights > 0 && remaining == 0 }
 
     public static let columns = [
-        "model", "dataset", "criterion", "schedule", "seed", "round", "layer", "weights", "remaining", "density",
-        "config_hash",
+        "model", "dataset", "criterion", "schedule", "seed", "round", "layer", "weights", "remaining",
+        "density_requested", "density", "collapsed", "config_hash",
     ]
 
     public var fields: [String] {
         [model, dataset, criterion, schedule, String(seed), String(round), layer, String(weights),
-         String(remaining), CSV.number(density), configHash]
+         String(remaining), CSV.number(densityRequested), CSV.number(density), collapsed ? "yes" : "no", configHash]
     }
 
     public init(_ row: CSVFields) throws {
@@ -149,6 +156,7 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
         layer = try row.string("layer")
         weights = try row.int("weights")
         remaining = try row.int("remaining")
+        densityRequested = try row.optionalDouble("density_requested")
         configHash = try row.string("config_hash")
         guard remaining >= 0 && remaining <= weights else {
             throw row.fail("remaining", "\(remaining) is outside 0...\(weights)")
