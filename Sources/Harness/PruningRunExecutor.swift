@@ -80,7 +80,8 @@ public final class PruningRunExecutor: RunExecutor {
                 throw FileError(checkpointURL.path, "unreadable checkpoint (\(error)); delete it to restart this run")
             }
         }
-        let experiment = try PruningExperiment(configuration: Self.experimentConfiguration(for: config), data: data(for: config))
+        let data = try data(for: config)
+        let experiment = try PruningExperiment(configuration: Self.experimentConfiguration(for: config), data: data)
         let epochsPerRound = config.training.epochsPerRound
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
         var epochsDone = resumedRounds * epochsPerRound
@@ -121,6 +122,6 @@ public final class PruningRunExecutor: RunExecutor {
                                requestedDensity: $0.requestedDensity)
                 },
                 mask: mask)
-        })
+        }, trainExamples: data.train.count, dataNote: data.train.partialNote)
     }
 }

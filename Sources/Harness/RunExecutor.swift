@@ -58,9 +58,16 @@ public struct RoundOutcome: Hashable, Sendable {
 /// early only after a round with status `diverged`).
 public struct RunOutcome: Hashable, Sendable {
     public var rounds: [RoundOutcome]
+    /// Training examples the run used (recorded in every row, so a run on
+    /// part of a data set is never mistaken for a full one).
+    public var trainExamples: Int?
+    /// What was unusual about the data, e.g. a partial training set.
+    public var dataNote: String?
 
-    public init(rounds: [RoundOutcome]) {
+    public init(rounds: [RoundOutcome], trainExamples: Int? = nil, dataNote: String? = nil) {
         self.rounds = rounds
+        self.trainExamples = trainExamples
+        self.dataNote = dataNote
     }
 }
 

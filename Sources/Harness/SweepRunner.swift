@@ -123,7 +123,8 @@ public struct SweepRunner {
                 densityAchieved: result.densityAchieved, testAccuracyFinal: result.testAccuracyFinal,
                 testAccuracyBest: result.testAccuracyBest, testLoss: result.testLoss, trainLoss: result.trainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds, status: result.status,
-                configHash: config.hash, gitCommit: gitCommit))
+                configHash: config.hash, gitCommit: gitCommit,
+                trainExamples: outcome.trainExamples, dataNote: outcome.dataNote))
             for layer in result.layers {
                 guard layer.remaining >= 0 && layer.remaining <= layer.weights else {
                     throw SweepError.badOutcome(run: config.hash, reason:

@@ -31,11 +31,18 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public var status: RunStatus
     public var configHash: String
     public var gitCommit: String
+    /// Training examples used; a partial data set shows here.
+    public var trainExamples: Int?
+    /// Anything unusual about the data (e.g. "partial training set: 1 of 5 files").
+    public var dataNote: String?
 
     public init(model: String, dataset: String, criterion: String, schedule: String, seed: UInt64, round: Int,
                 densityRequested: Double, densityAchieved: Double, testAccuracyFinal: Double?,
                 testAccuracyBest: Double?, testLoss: Double?, trainLoss: Double?, epochs: Int,
-                wallSeconds: Double, status: RunStatus, configHash: String, gitCommit: String) {
+                wallSeconds: Double, status: RunStatus, configHash: String, gitCommit: String,
+                trainExamples: Int? = nil, dataNote: String? = nil) {
+        self.trainExamples = trainExamples
+        self.dataNote = dataNote
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -58,7 +65,7 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public static let columns = [
         "model", "dataset", "criterion", "schedule", "seed", "round", "density_requested", "density_achieved",
         "test_accuracy_final", "test_accuracy_best", "test_loss", "train_loss", "epochs", "wall_seconds",
-        "status", "config_hash", "git_commit",
+        "status", "config_hash", "git_commit", "train_examples", "data_note",
     ]
 
     /// The columns that legitimately differ between two executions of the
@@ -69,7 +76,7 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         [model, dataset, criterion, schedule, String(seed), String(round), CSV.number(densityRequested),
          CSV.number(densityAchieved), CSV.number(testAccuracyFinal), CSV.number(testAccuracyBest),
          CSV.number(testLoss), CSV.number(trainLoss), String(epochs), CSV.number(wallSeconds),
-         status.rawValue, configHash, gitCommit]
+         status.rawValue, configHash, gitCommit, trainExamples.map(String.init) ?? "", dataNote ?? ""]
     }
 
     public init(_ row: CSVFields) throws {
@@ -94,6 +101,16 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         self.status = status
         configHash = try row.string("config_hash")
         gitCommit = try row.string("git_commit")
+        let examples = try row.string("train_examples")
+        if examples.isEmpty {
+            trainExamples = nil
+        } else if let value = Int(examples) {
+            trainExamples = value
+        } else {
+            throw row.fail("train_examples", "\"\(examples)\" is not a whole number")
+        }
+        let note = try row.string("data_note")
+        dataNote = note.isEmpty ? nil : note
     }
 }
 
