@@ -116,7 +116,7 @@ public final class PruningRunExecutor: RunExecutor {
                 testLoss: result.finalTestLoss.isNaN ? nil : result.finalTestLoss,
                 trainLoss: result.finalTrainLoss.isNaN ? nil : result.finalTrainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds,
-                status: RunStatus(rawValue: result.status.rawValue) ?? .ok,
+                status: result.status,
                 layers: result.layers.map {
                     LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining,
                                requestedDensity: $0.requestedDensity)

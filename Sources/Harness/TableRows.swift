@@ -1,13 +1,7 @@
-/// How a round ended.
-public enum RunStatus: String, Hashable, Sendable, CaseIterable {
-    /// Trained normally.
-    case ok
-    /// Pruning disconnected the network (a layer kept no weights, or the
-    /// accuracy fell to chance); reported, never hidden.
-    case collapsed
-    /// The loss became non-finite.
-    case diverged
-}
+import Pruning
+
+/// How a round ended (ok, collapsed, diverged): the pruning module's status, as the tables spell it.
+public typealias RunStatus = RoundStatus
 
 /// One row of `runs.csv`: one run at the end of one round.
 public struct RunRow: CSVRow, Hashable, Sendable {
