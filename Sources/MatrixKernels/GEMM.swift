@@ -37,6 +37,7 @@ public func gemm(
         a: StridedMatrix(a, leadingDimension: lda, transpose: transA),
         b: StridedMatrix(b, leadingDimension: ldb, transpose: transB),
         c: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
+    let m = plan.m, n = plan.n
 
     let threads = plan.threadCount(available: pool.threadCount)
     let splitRows = plan.splitsRows
@@ -60,14 +61,17 @@ public func gemm(
 enum GEMMTuning {
     /// Below this many multiply-adds (m·n·k) a call runs on one thread: the
     /// hand-off costs more than it saves.
-    nonisolated(unsafe) static var parallelThreshold = 1 << 18
+    nonisolated(unsafe) static var parallelThreshold = tuningValue("GEMM_PAR") ?? 1 << 18
     /// Use B in place (no packing) when op(B) rows are contiguous and at most
     /// this many rows of C reuse each B micro-panel.
-    nonisolated(unsafe) static var directBMaximumRows = 0
+    nonisolated(unsafe) static var directBMaximumRows = tuningValue("GEMM_DB") ?? 64
     /// Use A in place (no packing) when at most this many columns of C reuse
     /// each A micro-panel.
-    nonisolated(unsafe) static var directAMaximumColumns = 0
+    nonisolated(unsafe) static var directAMaximumColumns = tuningValue("GEMM_DA") ?? 64
 }
+
+import Foundation
+func tuningValue(_ name: String) -> Int? { ProcessInfo.processInfo.environment[name].flatMap { Int($0) } } // TEMP exploration
 
 /// C = beta · C for the degenerate cases; beta == 0 writes zeros.
 private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
@@ -82,14 +86,23 @@ private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld
 }
 
 /// Everything about one GEMM call that does not depend on the thread: the
-/// operands, the K slicing and the packing decisions.
+/// orientation, the K slicing and the packing decisions. They depend on the
+/// shape only, so every thread count computes each element the same way.
 struct GEMMPlan {
+    /// op(A) and op(B) of the oriented problem (see `transposesProblem`).
     let a: StridedMatrix
     let b: StridedMatrix
     let c: UnsafeMutablePointer<Float>
-    let ldc: Int
+    let cRowStride: Int
+    let cColumnStride: Int
     let m: Int, n: Int, k: Int
     let alpha: Float, beta: Float
+    /// Whether the plan computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead. The microkernel
+    /// vectorises along rows of its B operand, which must then be contiguous;
+    /// when op(B) is not (B transposed) and op(A)ᵀ is, or op(A) is the smaller
+    /// operand to transpose while packing, swapping the roles costs only
+    /// strided stores of C.
+    let transposesProblem: Bool
     /// K is cut into equal slices of at most KC, independent of the threads,
     /// so every element of C accumulates in the same order.
     let sliceCount: Int
@@ -99,12 +112,25 @@ struct GEMMPlan {
 
     init(a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
          m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
-        self.a = a; self.b = b; self.c = c; self.ldc = ldc
-        self.m = m; self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+        let bIsContiguous = b.columnStride == 1
+        let aTransposeIsContiguous = a.rowStride == 1
+        let swap = !bIsContiguous && (aTransposeIsContiguous || 2 * m <= n)
+        transposesProblem = swap
+        if swap {
+            self.a = StridedMatrix(base: b.base, rowStride: b.columnStride, columnStride: b.rowStride)
+            self.b = StridedMatrix(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride)
+            self.m = n; self.n = m
+            cRowStride = 1; cColumnStride = ldc
+        } else {
+            self.a = a; self.b = b
+            self.m = m; self.n = n
+            cRowStride = ldc; cColumnStride = 1
+        }
+        self.c = c; self.k = k; self.alpha = alpha; self.beta = beta
         sliceCount = (k + Blocking.kc - 1) / Blocking.kc
         sliceDepth = (k + sliceCount - 1) / sliceCount
-        packsB = !(b.columnStride == 1 && m <= GEMMTuning.directBMaximumRows)
-        packsA = !(n <= GEMMTuning.directAMaximumColumns)
+        packsB = !(self.b.columnStride == 1 && self.m <= GEMMTuning.directBMaximumRows)
+        packsA = !(self.n <= GEMMTuning.directAMaximumColumns)
     }
 
     /// Split the larger side, so the duplicated packing (each thread packs
@@ -117,7 +143,7 @@ struct GEMMPlan {
         return max(1, min(available, units))
     }
 
-    /// The serial five-loop GEMM on one rectangle of C.
+    /// The serial five-loop GEMM on one rectangle of (oriented) C.
     func compute(rows: Range<Int>, columns: Range<Int>, workspace: Workspace) {
         if rows.isEmpty || columns.isEmpty { return }
         let mr = Blocking.mr, nr = Blocking.nr
@@ -160,19 +186,29 @@ struct GEMMPlan {
                         } else {
                             bPanel = b.offset(row: pc, column: jc + jr * nr); bRowStride = b.rowStride
                         }
-                        let cColumn = c + jc + jr * nr
+                        let cColumn = c + (jc + jr * nr) * cColumnStride
                         for ir in 0..<aPanels {
                             let rowsHere = min(mr, mcount - ir * mr)
-                            let cTile = cColumn + (ic + ir * mr) * ldc
+                            let cTile = cColumn + (ic + ir * mr) * cRowStride
+                            let aPanel: UnsafePointer<Float>
+                            let aRowStride: Int, aColumnStride: Int
                             if packsA || rowsHere < mr {
-                                let aPanel = packsA ? bufferA + ir * mr * kc : bufferA
-                                microkernel(k: kc, a: aPanel, aRowStride: 1, aColumnStride: mr,
-                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
+                                aPanel = UnsafePointer(packsA ? bufferA + ir * mr * kc : bufferA)
+                                aRowStride = 1; aColumnStride = mr
+                            } else {
+                                aPanel = a.offset(row: ic + ir * mr, column: pc)
+                                aRowStride = a.rowStride; aColumnStride = a.columnStride
+                            }
+                            // A ragged panel of at most half a vector runs at half width.
+                            if columnsHere <= nr / 2 {
+                                microkernel(SIMD8<Float>.self, k: kc, a: aPanel, aRowStride: aRowStride,
+                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
                                             rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
                             } else {
-                                microkernel(k: kc, a: a.offset(row: ic + ir * mr, column: pc),
-                                            aRowStride: a.rowStride, aColumnStride: a.columnStride,
-                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
+                                microkernel(TileVector.self, k: kc, a: aPanel, aRowStride: aRowStride,
+                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
                                             rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
                             }
                         }

@@ -7,6 +7,12 @@ struct StridedMatrix {
     var rowStride: Int
     var columnStride: Int
 
+    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.columnStride = columnStride
+    }
+
     init(_ base: UnsafePointer<Float>, leadingDimension: Int, transpose: Transpose) {
         self.base = base
         if transpose == .none {

@@ -73,7 +73,7 @@ final class GEMMTests: XCTestCase {
                 (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
                 let plan = problem.plan
                 XCTAssertFalse(plan.packsA, "direct A not taken")
-                XCTAssertEqual(plan.packsB, transB == .transposed, "direct B taken iff op(B) rows are contiguous")
+                XCTAssertEqual(plan.packsB, plan.b.columnStride != 1, "direct B taken iff its rows are contiguous")
                 let direct = problem.run()
                 XCTAssertEqual(packed.map(\.bitPattern), direct.map(\.bitPattern), "\(problem)")
                 assertMatchesReference(problem)
@@ -97,6 +97,24 @@ final class GEMMTests: XCTestCase {
             XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "1 vs 2 threads: \(problem)")
             XCTAssertEqual(results[0].map(\.bitPattern), results[2].map(\.bitPattern), "1 vs 3 threads: \(problem)")
             assertMatchesReference(problem, pool: pools[2])
+        }
+    }
+
+    func testTransposedOrientationIsChosenAndCorrect() {
+        // Cᵀ = op(B)ᵀ·op(A)ᵀ with strided stores into C: for TT always, for NT
+        // when A is the smaller operand; never when op(B) rows are contiguous.
+        var generator = TestGenerator(seed: 7)
+        for (m, n, k, transA, transB, swaps) in [
+            (60, 784, 300, Transpose.none, Transpose.transposed, true), (512, 784, 30, .none, .transposed, false),
+            (33, 17, 65, .transposed, .transposed, true), (7, 300, 31, .transposed, .none, false),
+            (60, 300, 784, .none, .none, false),
+        ] {
+            for beta: Float in [0, 0.5] {
+                let problem = GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1.5, beta: beta,
+                                       padding: 3, generator: &generator)
+                XCTAssertEqual(problem.plan.transposesProblem, swaps, "\(problem)")
+                assertMatchesReference(problem)
+            }
         }
     }
 
