@@ -62,12 +62,13 @@ enum GEMMTuning {
     /// Below this many multiply-adds (m·n·k) a call runs on one thread: the
     /// hand-off costs more than it saves.
     nonisolated(unsafe) static var parallelThreshold = tuningValue("GEMM_PAR") ?? 1 << 18
-    /// Use B in place (no packing) when op(B) rows are contiguous and at most
-    /// this many rows of C reuse each B micro-panel.
+    /// Use B in place (no packing) when at most this many rows of C reuse
+    /// each B micro-panel (and `GEMMPlan.canReadInPlace`).
     nonisolated(unsafe) static var directBMaximumRows = tuningValue("GEMM_DB") ?? 64
     /// Use A in place (no packing) when at most this many columns of C reuse
-    /// each A micro-panel.
-    nonisolated(unsafe) static var directAMaximumColumns = tuningValue("GEMM_DA") ?? 64
+    /// each A micro-panel (and `GEMMPlan.canReadInPlace`): packing A costs
+    /// about as much as 8 panels' worth of its reuse.
+    nonisolated(unsafe) static var directAMaximumColumns = tuningValue("GEMM_DA") ?? 128
 }
 
 import Foundation
@@ -129,8 +130,16 @@ struct GEMMPlan {
         self.c = c; self.k = k; self.alpha = alpha; self.beta = beta
         sliceCount = (k + Blocking.kc - 1) / Blocking.kc
         sliceDepth = (k + sliceCount - 1) / sliceCount
-        packsB = !(self.b.columnStride == 1 && self.m <= GEMMTuning.directBMaximumRows)
-        packsA = !(self.n <= GEMMTuning.directAMaximumColumns)
+        packsB = !(Self.canReadInPlace(self.b) && self.m <= GEMMTuning.directBMaximumRows)
+        packsA = !(Self.canReadInPlace(self.a) && self.n <= GEMMTuning.directAMaximumColumns)
+    }
+
+    /// Whether the microkernel can stream this operand unpacked: its rows
+    /// must be contiguous, and the row stride must not be a multiple of
+    /// 256 bytes, where a KC-deep panel's rows would all fall into a few L1
+    /// sets and evict each other.
+    static func canReadInPlace(_ matrix: StridedMatrix) -> Bool {
+        matrix.columnStride == 1 && matrix.rowStride % 64 != 0
     }
 
     /// Split the larger side, so the duplicated packing (each thread packs

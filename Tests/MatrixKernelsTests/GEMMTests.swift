@@ -72,13 +72,28 @@ final class GEMMTests: XCTestCase {
                 let packed = problem.run()
                 (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
                 let plan = problem.plan
-                XCTAssertFalse(plan.packsA, "direct A not taken")
+                XCTAssertEqual(plan.packsA, plan.a.columnStride != 1, "direct A taken iff its rows are contiguous")
                 XCTAssertEqual(plan.packsB, plan.b.columnStride != 1, "direct B taken iff its rows are contiguous")
                 let direct = problem.run()
                 XCTAssertEqual(packed.map(\.bitPattern), direct.map(\.bitPattern), "\(problem)")
                 assertMatchesReference(problem)
             }
         }
+    }
+
+    func testOperandsWithCacheHostileStridesArePacked() {
+        let saved = (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows)
+        defer { (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = saved }
+        (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
+        var generator = TestGenerator(seed: 53)
+        let problem = GEMMCase(m: 20, n: 64, k: 40, transA: .none, transB: .none, padding: 23, generator: &generator)
+        XCTAssertEqual(problem.ldb, 87)
+        XCTAssertFalse(problem.plan.packsA)
+        XCTAssertFalse(problem.plan.packsB)
+        let aligned = GEMMCase(m: 20, n: 40, k: 64, transA: .none, transB: .none, padding: 64, generator: &generator)
+        XCTAssertTrue(aligned.plan.packsA, "lda = 128 floats: packed")
+        XCTAssertFalse(aligned.plan.packsB, "ldb = 104 floats: in place")
+        assertMatchesReference(aligned)
     }
 
     func testResultsAreBitIdenticalForOneTwoAndThreeThreads() {
