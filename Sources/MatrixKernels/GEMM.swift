@@ -34,8 +34,8 @@ public func gemm(
         return
     }
     let plan = GEMMPlan(
-        a: StridedMatrix(a, leadingDimension: lda, transpose: transA),
-        b: StridedMatrix(b, leadingDimension: ldb, transpose: transB),
+        a: StridedMatrix(a, leadingDimension: lda, transpose: transA, rows: m, columns: k),
+        b: StridedMatrix(b, leadingDimension: ldb, transpose: transB, rows: k, columns: n),
         c: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
     let m = plan.m, n = plan.n
 
@@ -118,8 +118,8 @@ struct GEMMPlan {
         let swap = !bIsContiguous && (aTransposeIsContiguous || 2 * m <= n)
         transposesProblem = swap
         if swap {
-            self.a = StridedMatrix(base: b.base, rowStride: b.columnStride, columnStride: b.rowStride)
-            self.b = StridedMatrix(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride)
+            self.a = StridedMatrix(base: b.base, rowStride: b.columnStride, columnStride: b.rowStride, end: b.end)
+            self.b = StridedMatrix(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride, end: a.end)
             self.m = n; self.n = m
             cRowStride = 1; cColumnStride = ldc
         } else {
@@ -208,12 +208,18 @@ struct GEMMPlan {
                                 aPanel = a.offset(row: ic + ir * mr, column: pc)
                                 aRowStride = a.rowStride; aColumnStride = a.columnStride
                             }
-                            // A ragged panel of at most half a vector runs at half width.
-                            if columnsHere <= nr / 2 {
+                            // Ragged panels run only as wide as they need (8 or 8 + 4).
+                            if columnsHere <= 8 {
                                 microkernel(SIMD8<Float>.self, k: kc, a: aPanel, aRowStride: aRowStride,
                                             aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
                                             c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
                                             rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
+                            } else if columnsHere <= 12 {
+                                microkernelPair(SIMD8<Float>.self, SIMD4<Float>.self, k: kc, a: aPanel,
+                                                aRowStride: aRowStride, aColumnStride: aColumnStride,
+                                                b: bPanel, bRowStride: bRowStride, c: cTile, cRowStride: cRowStride,
+                                                cColumnStride: cColumnStride, rows: rowsHere, columns: columnsHere,
+                                                alpha: alpha, beta: sliceBeta)
                             } else {
                                 microkernel(TileVector.self, k: kc, a: aPanel, aRowStride: aRowStride,
                                             aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,

@@ -113,3 +113,56 @@ private func storeEdgeRow(_ v: UnsafePointer<Float>, count: Int, to c: UnsafeMut
         for j in 0..<count { c[j * stride] = v[j] * alpha + c[j * stride] * beta }
     }
 }
+
+/// The microkernel for a ragged panel of `Low.scalarCount + High.scalarCount`
+/// columns (e.g. 8 + 4 = 12 for a 9…12-column edge): two vectors per row, so
+/// a ragged panel costs what its width needs instead of a full NR. Same
+/// contract and the same per-element arithmetic as `microkernel`.
+@inline(__always)
+func microkernelPair<Low: SIMD, High: SIMD>(
+    _: Low.Type, _: High.Type, k: Int,
+    a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+    b: UnsafePointer<Float>, bRowStride: Int,
+    c: UnsafeMutablePointer<Float>, cRowStride: Int, cColumnStride: Int,
+    rows: Int, columns: Int,
+    alpha: Float, beta: Float
+) where Low.Scalar == Float, High.Scalar == Float {
+    var l0 = Low(), l1 = Low(), l2 = Low(), l3 = Low(), l4 = Low(), l5 = Low()
+    var h0 = High(), h1 = High(), h2 = High(), h3 = High(), h4 = High(), h5 = High()
+    var a0 = a
+    var bp = UnsafeRawPointer(b)
+    let bStep = bRowStride * MemoryLayout<Float>.stride
+    let highOffset = Low.scalarCount * MemoryLayout<Float>.stride
+    let r1 = aRowStride, r2 = 2 * aRowStride, r3 = 3 * aRowStride
+    let r4 = 4 * aRowStride, r5 = 5 * aRowStride
+    var remaining = k
+    while remaining > 0 {
+        let bl = bp.loadUnaligned(as: Low.self)
+        let bh = bp.loadUnaligned(fromByteOffset: highOffset, as: High.self)
+        let x0 = a0[0], x1 = a0[r1], x2 = a0[r2], x3 = a0[r3], x4 = a0[r4], x5 = a0[r5]
+        l0 = l0.addingProduct(Low(repeating: x0), bl); h0 = h0.addingProduct(High(repeating: x0), bh)
+        l1 = l1.addingProduct(Low(repeating: x1), bl); h1 = h1.addingProduct(High(repeating: x1), bh)
+        l2 = l2.addingProduct(Low(repeating: x2), bl); h2 = h2.addingProduct(High(repeating: x2), bh)
+        l3 = l3.addingProduct(Low(repeating: x3), bl); h3 = h3.addingProduct(High(repeating: x3), bh)
+        l4 = l4.addingProduct(Low(repeating: x4), bl); h4 = h4.addingProduct(High(repeating: x4), bh)
+        l5 = l5.addingProduct(Low(repeating: x5), bl); h5 = h5.addingProduct(High(repeating: x5), bh)
+        a0 += aColumnStride
+        bp += bStep
+        remaining -= 1
+    }
+    let width = Low.scalarCount + High.scalarCount
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: Blocking.mr * width) { buffer in
+        let tile = UnsafeMutableRawPointer(buffer.baseAddress!)
+        let rowBytes = width * MemoryLayout<Float>.stride
+        func spill(_ i: Int, _ low: Low, _ high: High) {
+            tile.storeBytes(of: low, toByteOffset: i * rowBytes, as: Low.self)
+            tile.storeBytes(of: high, toByteOffset: i * rowBytes + highOffset, as: High.self)
+        }
+        spill(0, l0, h0); spill(1, l1, h1); spill(2, l2, h2)
+        spill(3, l3, h3); spill(4, l4, h4); spill(5, l5, h5)
+        for i in 0..<rows {
+            storeEdgeRow(buffer.baseAddress! + i * width, count: columns, to: c + i * cRowStride,
+                         stride: cColumnStride, alpha: alpha, beta: beta)
+        }
+    }
+}
