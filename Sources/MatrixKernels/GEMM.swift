@@ -56,23 +56,20 @@ public func gemm(
     }
 }
 
-/// Tunable thresholds of the GEMM driver, internal so benchmarks and tests
-/// can explore them.
+/// Thresholds of the GEMM driver's per-shape decisions (tuned on this
+/// machine with `gemm-bench`); variables so tests can force every path.
 enum GEMMTuning {
     /// Below this many multiply-adds (m·n·k) a call runs on one thread: the
     /// hand-off costs more than it saves.
-    nonisolated(unsafe) static var parallelThreshold = tuningValue("GEMM_PAR") ?? 1 << 18
+    nonisolated(unsafe) static var parallelThreshold = 1 << 18
     /// Use B in place (no packing) when at most this many rows of C reuse
     /// each B micro-panel (and `GEMMPlan.canReadInPlace`).
-    nonisolated(unsafe) static var directBMaximumRows = tuningValue("GEMM_DB") ?? 64
+    nonisolated(unsafe) static var directBMaximumRows = 64
     /// Use A in place (no packing) when at most this many columns of C reuse
     /// each A micro-panel (and `GEMMPlan.canReadInPlace`): packing A costs
     /// about as much as 8 panels' worth of its reuse.
-    nonisolated(unsafe) static var directAMaximumColumns = tuningValue("GEMM_DA") ?? 128
+    nonisolated(unsafe) static var directAMaximumColumns = 128
 }
-
-import Foundation
-func tuningValue(_ name: String) -> Int? { ProcessInfo.processInfo.environment[name].flatMap { Int($0) } } // TEMP exploration
 
 /// C = beta · C for the degenerate cases; beta == 0 writes zeros.
 private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {

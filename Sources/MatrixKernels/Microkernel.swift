@@ -20,9 +20,9 @@ enum Blocking {
     /// Depth of a K slice: a KC × NR micro-panel of B (20 KiB) stays in L1
     /// while MR × KC micro-panels of A (7.5 KiB) stream through it. 320
     /// rather than BLIS's 256 so the trainer's k = 300 is a single slice.
-    static let kc = tuningValue("GEMM_KC") ?? 320
+    static let kc = 320
     /// Rows of a packed A block: MC × KC (180 KiB) stays in the 512 KiB L2.
-    static let mc = tuningValue("GEMM_MC") ?? 144
+    static let mc = 144
     /// Columns of a packed B panel: KC × NC (4 MiB max) lives in L3. Each
     /// thread packs its own panel, which is at most KC × (its share of n).
     static let nc = 4080
