@@ -153,7 +153,10 @@ struct GEMMPlan {
     func compute(rows: Range<Int>, columns: Range<Int>, workspace: Workspace) {
         if rows.isEmpty || columns.isEmpty { return }
         let mr = Blocking.mr, nr = Blocking.nr
-        let blockRows = packsA ? Blocking.mc : rows.count
+        // Equal row blocks of at most MC (in whole MR panels), so no thin last
+        // block re-streams every B micro-panel for a few rows.
+        let blockCount = (rows.count + Blocking.mc - 1) / Blocking.mc
+        let blockRows = packsA ? roundUp((rows.count + blockCount - 1) / blockCount, mr) : rows.count
         let panelColumns = min(Blocking.nc, columns.count)
         let bufferB = workspace.bufferB(count: packsB ? sliceDepth * roundUp(panelColumns, nr) : sliceDepth * nr)
         let bufferA = workspace.bufferA(count: packsA ? sliceDepth * roundUp(min(blockRows, rows.count), mr) : sliceDepth * mr)
