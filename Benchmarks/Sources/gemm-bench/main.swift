@@ -66,7 +66,29 @@ func measure(calls: Int, _ body: () -> Void) -> Double {
 
 func callsFor(flops: Double) -> Int { max(1, Int(batchSeconds * 30e9 / flops)) }
 
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "n/a"
+}
+
 print("OpenBLAS core: \(String(cString: openblas_get_corename()))")
+print("load average at start: \(loadAverage())")
+
+// Start-up costs (thread creation, first-touch of OpenBLAS's buffers, our
+// workspaces) are paid here, before any shape is timed, for both sides.
+do {
+    let size = 512
+    let x = [Float](repeating: 0.5, count: size * size)
+    var y = [Float](repeating: 0, count: size * size)
+    for threads in threadCounts {
+        setThreadCount(threads)
+        openblas_set_num_threads(Int32(threads))
+        for _ in 0..<20 {
+            gemm(m: size, n: size, k: size, a: x, lda: size, b: x, ldb: size, c: &y, ldc: size)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(size), Int32(size), Int32(size), 1,
+                        x, Int32(size), x, Int32(size), 0, &y, Int32(size))
+        }
+    }
+}
 let header = String(format: "%-22@ %7@ %10@ %7@ %10@ %7@", "shape (m x n x k op)", "threads", "ours GF/s", "% peak", "OpenBLAS", "ratio")
 print(header)
 var csv = "m,n,k,trans_a,trans_b,threads,gflops,peak_percent,openblas_gflops,ratio\n"
@@ -105,6 +127,9 @@ for shape in shapes {
                         _ = measure(calls: max(1, calls / 4), runOurs)
                         _ = measure(calls: max(1, calls / 4), runTheirs)
                         var oursTimes: [Double] = [], theirTimes: [Double] = []
+                        // Big shapes take 0.1-0.5 s a call: fewer repetitions (at least 5).
+                        let batchTime = Double(calls) * flops / 30e9
+                        let repetitions = min(repetitions, max(5, Int(2.0 / batchTime)))
                         for _ in 0..<repetitions {
                             oursTimes.append(measure(calls: calls, runOurs))
                             theirTimes.append(measure(calls: calls, runTheirs))
@@ -127,6 +152,8 @@ for shape in shapes {
         }
     }
 }
+
+print("load average at end: \(loadAverage())")
 
 if let csvPath {
     let url = URL(fileURLWithPath: csvPath)
