@@ -67,7 +67,8 @@ enum GEMMTuning {
     nonisolated(unsafe) static var directBMaximumRows = 64
     /// Use A in place (no packing) when at most this many columns of C reuse
     /// each A micro-panel (and `GEMMPlan.canReadInPlace`): packing A costs
-    /// about as much as 8 panels' worth of its reuse.
+    /// about as much as 8 panels' worth of its reuse. A with at most 64 rows
+    /// is always read in place: its K slice (≤ 80 KiB) stays in L2 anyway.
     nonisolated(unsafe) static var directAMaximumColumns = 128
 }
 
@@ -128,7 +129,7 @@ struct GEMMPlan {
         sliceCount = (k + Blocking.kc - 1) / Blocking.kc
         sliceDepth = (k + sliceCount - 1) / sliceCount
         packsB = !(Self.canReadInPlace(self.b) && self.m <= GEMMTuning.directBMaximumRows)
-        packsA = !(Self.canReadInPlace(self.a) && self.n <= GEMMTuning.directAMaximumColumns)
+        packsA = !(Self.canReadInPlace(self.a) && (self.n <= GEMMTuning.directAMaximumColumns || self.m <= 64))
     }
 
     /// Whether the microkernel can stream this operand unpacked: its rows

@@ -11,7 +11,8 @@
 
 /// Blocking constants of the five-loop GEMM (BLIS naming).
 enum Blocking {
-    /// Rows of C per microkernel tile: one broadcast of A per row.
+    /// Rows of C per microkernel tile: one broadcast of A per row. The
+    /// kernels below spell out six accumulators; change them together.
     static let mr = 6
     /// Columns of C per microkernel tile: one `SIMD16<Float>` per row.
     /// 6 × 16 keeps 12 ymm accumulators + 2 for B + 1 broadcast in the 16
