@@ -28,21 +28,33 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        .target(name: "Randomness", swiftSettings: numericSettings),
-        .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], swiftSettings: numericSettings),
-        .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
+                exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
+                swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
                 "Datasets",
+                "Randomness",
                 "MatrixKernels",
+                "Networks",
+                "Pruning",
+                "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
         ),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]
 )

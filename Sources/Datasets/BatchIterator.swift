@@ -1,0 +1,125 @@
+import Randomness
+
+/// A minibatch in the layout the networks consume: `count × C × H × W`
+/// normalised floats and integer labels. Buffers are sized once for the
+/// largest batch and reused, so iterating allocates nothing per batch.
+public struct Batch {
+    /// `capacity × shape.pixelCount` floats; the first `count` examples are valid.
+    public internal(set) var inputs: [Float]
+    /// `capacity` labels; the first `count` are valid.
+    public internal(set) var labels: [Int32]
+    /// Dataset indices of the examples in this batch (for per-example bookkeeping).
+    public internal(set) var indices: [Int]
+    /// Number of valid examples (the last batch of an epoch may be short).
+    public internal(set) var count: Int
+    public let shape: ImageShape
+    public let capacity: Int
+
+    public init(capacity: Int, shape: ImageShape) {
+        precondition(capacity > 0, "batch capacity must be positive")
+        self.capacity = capacity
+        self.shape = shape
+        inputs = [Float](repeating: 0, count: capacity * shape.pixelCount)
+        labels = [Int32](repeating: 0, count: capacity)
+        indices = [Int](repeating: 0, count: capacity)
+        count = 0
+    }
+}
+
+/// Iterates over a data set in minibatches, in an order fixed by a seed.
+///
+/// Epoch `e` visits the examples in the permutation drawn from
+/// `SeededGenerator(seed: seed, stream: e)`, so the order of any epoch is
+/// reproducible on its own (a resumed run sees the same batches) and does
+/// not depend on how many batches earlier epochs consumed.
+///
+/// ```swift
+/// var iterator = BatchIterator(dataset: train, batchSize: 60, normalization: norm, seed: 1)
+/// var batch = Batch(capacity: 60, shape: train.shape)
+/// iterator.startEpoch(0)
+/// while iterator.next(into: &batch) { /* train on batch */ }
+/// ```
+public struct BatchIterator {
+    public let dataset: Dataset
+    public let batchSize: Int
+    public let seed: UInt64
+    public let shuffles: Bool
+    /// Whether a final short batch is skipped.
+    public let dropsLast: Bool
+    private let tables: [[Float]]
+    private var order: [Int]
+    private var position = 0
+    public private(set) var epoch = 0
+
+    public init(dataset: Dataset, batchSize: Int, normalization: Normalization, seed: UInt64,
+                shuffles: Bool = true, dropsLast: Bool = false) {
+        precondition(batchSize > 0, "batch size must be positive")
+        precondition(normalization.mean.count == dataset.shape.channels,
+                     "normalisation has \(normalization.mean.count) channels, data set has \(dataset.shape.channels)")
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.seed = seed
+        self.shuffles = shuffles
+        self.dropsLast = dropsLast
+        self.tables = normalization.lookupTables()
+        self.order = Array(0..<dataset.count)
+        startEpoch(0)
+    }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int {
+        dropsLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize
+    }
+
+    /// Rewinds to the start of `epoch`, with that epoch's order.
+    public mutating func startEpoch(_ epoch: Int) {
+        self.epoch = epoch
+        position = 0
+        for i in order.indices { order[i] = i }
+        if shuffles {
+            var generator = SeededGenerator(seed: seed, stream: UInt64(epoch))
+            order.seededShuffle(using: &generator)
+        }
+    }
+
+    /// Skips `batches` batches of the current epoch (to resume mid-epoch).
+    public mutating func skip(batches: Int) {
+        position = min(dataset.count, position + batches * batchSize)
+    }
+
+    /// Fills `batch` with the next minibatch; returns `false` at the end of the epoch.
+    public mutating func next(into batch: inout Batch) -> Bool {
+        precondition(batch.capacity >= batchSize && batch.shape == dataset.shape,
+                     "batch buffer too small or of another shape")
+        let remaining = dataset.count - position
+        guard remaining > 0, !(dropsLast && remaining < batchSize) else { return false }
+        let n = min(batchSize, remaining)
+        let pixelCount = dataset.shape.pixelCount
+        let plane = dataset.shape.height * dataset.shape.width
+        let channels = dataset.shape.channels
+        dataset.pixels.withUnsafeBufferPointer { pixels in
+            batch.inputs.withUnsafeMutableBufferPointer { inputs in
+                for slot in 0..<n {
+                    let index = order[position + slot]
+                    let source = index * pixelCount, destination = slot * pixelCount
+                    for channel in 0..<channels {
+                        tables[channel].withUnsafeBufferPointer { table in
+                            let offset = channel * plane
+                            for p in 0..<plane {
+                                inputs[destination + offset + p] = table[Int(pixels[source + offset + p])]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for slot in 0..<n {
+            let index = order[position + slot]
+            batch.labels[slot] = Int32(dataset.labels[index])
+            batch.indices[slot] = index
+        }
+        batch.count = n
+        position += n
+        return true
+    }
+}

@@ -1,0 +1,121 @@
+/// Max pooling over non-overlapping or strided square windows (no padding).
+final class MaxPool: Layer {
+    let name: String
+    let window: Int
+    let stride: Int
+    private var inShape = FeatureShape(channels: 0)
+    private var outShape = FeatureShape(channels: 0)
+    private var output: FloatBuffer?
+    private var inputGradient: FloatBuffer?
+    /// Offset (within the example) of each output's maximum, for the backward pass.
+    private var argmax: UnsafeMutablePointer<Int32>?
+    private var argmaxCapacity = 0
+
+    init(name: String, window: Int = 2, stride: Int? = nil) {
+        self.name = name
+        self.window = window
+        self.stride = stride ?? window
+    }
+
+    deinit { argmax?.deallocate() }
+
+    func outputShape(for input: FeatureShape) throws -> FeatureShape {
+        let h = (input.height - window) / stride + 1, w = (input.width - window) / stride + 1
+        guard input.height >= window, input.width >= window else {
+            throw NetworkError("\(name): input \(input) is smaller than the \(window)x\(window) window")
+        }
+        return FeatureShape(channels: input.channels, height: h, width: w)
+    }
+
+    func prepare(inputShape: FeatureShape, batchCapacity: Int) {
+        inShape = inputShape
+        outShape = try! outputShape(for: inputShape)
+        ensureCapacity(&output, batchCapacity * outShape.count)
+        ensureCapacity(&inputGradient, batchCapacity * inShape.count)
+        let needed = batchCapacity * outShape.count
+        if argmaxCapacity < needed {
+            argmax?.deallocate()
+            argmax = .allocate(capacity: max(needed, 1))
+            argmaxCapacity = needed
+        }
+    }
+
+    func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
+        let y = output!.pointer, arg = argmax!
+        let h = inShape.height, w = inShape.width, oh = outShape.height, ow = outShape.width
+        var o = 0
+        for n in 0..<count {
+            for c in 0..<inShape.channels {
+                let planeOffset = n * inShape.count + c * h * w
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestAt = planeOffset + oy * stride * w + ox * stride
+                        for ky in 0..<window {
+                            let rowOffset = planeOffset + (oy * stride + ky) * w + ox * stride
+                            for kx in 0..<window where input[rowOffset + kx] > best {
+                                // Strict >: the first maximum wins ties, as in PyTorch.
+                                best = input[rowOffset + kx]
+                                bestAt = rowOffset + kx
+                            }
+                        }
+                        y[o] = best
+                        arg[o] = Int32(bestAt - n * inShape.count)
+                        o += 1
+                    }
+                }
+            }
+        }
+        return UnsafePointer(y)
+    }
+
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
+        guard needsInputGradient else { return nil }
+        let dx = inputGradient!.pointer, arg = argmax!
+        dx.update(repeating: 0, count: count * inShape.count)
+        for n in 0..<count {
+            let base = n * outShape.count
+            let example = dx + n * inShape.count
+            for i in 0..<outShape.count { example[Int(arg[base + i])] += outputGradient[base + i] }
+        }
+        return UnsafePointer(dx)
+    }
+}
+
+/// Global average pooling: each channel plane becomes its mean.
+final class GlobalAveragePool: Layer {
+    let name: String
+    private var inShape = FeatureShape(channels: 0)
+    private var output: FloatBuffer?
+    private var inputGradient: FloatBuffer?
+
+    init(name: String) { self.name = name }
+
+    func outputShape(for input: FeatureShape) throws -> FeatureShape { FeatureShape(channels: input.channels) }
+
+    func prepare(inputShape: FeatureShape, batchCapacity: Int) {
+        inShape = inputShape
+        ensureCapacity(&output, batchCapacity * inShape.channels)
+        ensureCapacity(&inputGradient, batchCapacity * inShape.count)
+    }
+
+    func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
+        let y = output!.pointer, plane = inShape.planeSize, scale = 1 / Float(plane)
+        for i in 0..<(count * inShape.channels) {
+            let x = input + i * plane
+            var sum: Float = 0
+            for p in 0..<plane { sum += x[p] }
+            y[i] = sum * scale
+        }
+        return UnsafePointer(y)
+    }
+
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
+        guard needsInputGradient else { return nil }
+        let dx = inputGradient!.pointer, plane = inShape.planeSize, scale = 1 / Float(plane)
+        for i in 0..<(count * inShape.channels) {
+            let g = outputGradient[i] * scale
+            (dx + i * plane).update(repeating: g, count: plane)
+        }
+        return UnsafePointer(dx)
+    }
+}

@@ -1,0 +1,66 @@
+/// A residual block: `relu(main(x) + shortcut(x))`, where an empty shortcut
+/// is the identity.
+final class Residual: Layer {
+    let name: String
+    let main: [Layer]
+    let shortcut: [Layer]
+    private var size = 0
+    private var inputSize = 0
+    private var output: FloatBuffer?
+    private var sumGradient: FloatBuffer?
+    private var inputGradient: FloatBuffer?
+
+    init(name: String, main: [Layer], shortcut: [Layer] = []) {
+        self.name = name
+        self.main = main
+        self.shortcut = shortcut
+    }
+
+    var parameters: [Parameter] { (main + shortcut).flatMap(\.parameters) }
+
+    func outputShape(for input: FeatureShape) throws -> FeatureShape {
+        let a = try main.reduce(input) { try $1.outputShape(for: $0) }
+        let b = try shortcut.reduce(input) { try $1.outputShape(for: $0) }
+        guard a == b else { throw NetworkError("\(name): main branch gives \(a) but shortcut gives \(b)") }
+        return a
+    }
+
+    func prepare(inputShape: FeatureShape, batchCapacity: Int) {
+        var shape = inputShape
+        for layer in main { layer.prepare(inputShape: shape, batchCapacity: batchCapacity); shape = try! layer.outputShape(for: shape) }
+        shape = inputShape
+        for layer in shortcut { layer.prepare(inputShape: shape, batchCapacity: batchCapacity); shape = try! layer.outputShape(for: shape) }
+        size = shape.count
+        inputSize = inputShape.count
+        ensureCapacity(&output, batchCapacity * size)
+        ensureCapacity(&sumGradient, batchCapacity * size)
+        ensureCapacity(&inputGradient, batchCapacity * inputSize)
+    }
+
+    func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
+        var a = input
+        for layer in main { a = layer.forward(a, count: count, mode: mode) }
+        var b = input
+        for layer in shortcut { b = layer.forward(b, count: count, mode: mode) }
+        let y = output!.pointer
+        for i in 0..<(count * size) { let s = a[i] + b[i]; y[i] = s < 0 ? 0 : s }
+        return UnsafePointer(y)
+    }
+
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
+        let y = output!.pointer, g = sumGradient!.pointer
+        for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
+        var da: UnsafePointer<Float>? = UnsafePointer(g)
+        for index in stride(from: main.count - 1, through: 0, by: -1) {
+            da = main[index].backward(da!, count: count, needsInputGradient: needsInputGradient || index > 0)
+        }
+        var db: UnsafePointer<Float>? = UnsafePointer(g)
+        for index in stride(from: shortcut.count - 1, through: 0, by: -1) {
+            db = shortcut[index].backward(db!, count: count, needsInputGradient: needsInputGradient || index > 0)
+        }
+        guard needsInputGradient, let da, let db else { return nil }
+        let dx = inputGradient!.pointer
+        for i in 0..<(count * inputSize) { dx[i] = da[i] + db[i] }
+        return UnsafePointer(dx)
+    }
+}

@@ -1,0 +1,266 @@
+import Datasets
+import Foundation
+import Networks
+import Randomness
+
+/// Runs one pruning experiment: the pipeline that owns training, scoring,
+/// selection, rewinding and evaluation. Criteria only score; schedules only
+/// decide when. Everything is determined by the configuration's seeds, so
+/// the same configuration gives bit-identical results.
+public final class PruningExperiment {
+    public let configuration: ExperimentConfiguration
+    public let data: DatasetPair
+    public let normalization: Normalization
+    private let criterion: PruningCriterion
+
+    /// Called after every round with its result, the masks it trained, and
+    /// the checkpoint to persist (the caller writes it atomically).
+    public var onRoundFinished: ((RoundResult, [String: [Bool]], ExperimentCheckpoint) throws -> Void)?
+    /// Called after every epoch (round, epoch record): progress displays.
+    public var onEpoch: ((Int, EpochRecord) -> Void)?
+
+    public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
+        self.configuration = configuration
+        self.data = data
+        self.normalization = Normalization(computedFrom: data.train)
+        criterion = try CriterionRegistry.make(configuration.criterion, parameters: configuration.criterionParameters)
+        try validate()
+    }
+
+    private func validate() throws {
+        switch configuration.schedule {
+        case let .iterative(rate, rounds, rewind):
+            guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
+            guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
+            guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
+        case let .earlyOneShot(denseEpochs, density):
+            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
+            guard denseEpochs >= 1, denseEpochs < configuration.training.epochs else {
+                throw PruningError.invalidAmount("early one-shot needs 1 ≤ dense epochs (\(denseEpochs)) < epochs (\(configuration.training.epochs))")
+            }
+        case let .atInitialization(density):
+            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
+            if criterion.requirements.contains(.accumulatedGradients) {
+                throw PruningError.missingInput(criterion: criterion.name,
+                    "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
+            }
+        }
+    }
+
+    private func makeNetwork(seed: UInt64) throws -> Network {
+        let shape = data.train.shape
+        return try ModelRegistry.make(configuration.model,
+                                      inputShape: FeatureShape(channels: shape.channels, height: shape.height, width: shape.width),
+                                      classCount: data.train.classCount, seed: seed)
+    }
+
+    /// Runs the experiment (or its remainder, after `checkpoint`) and returns every round's result.
+    public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil) throws -> [RoundResult] {
+        if let checkpoint, checkpoint.finished { return checkpoint.completedRounds }
+        switch configuration.schedule {
+        case let .iterative(rate, rounds, rewind):
+            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint)
+        case let .earlyOneShot(denseEpochs, density):
+            return [try runOneShot(density: density, denseEpochs: denseEpochs)]
+        case let .atInitialization(density):
+            return [try runOneShot(density: density, denseEpochs: 0)]
+        }
+    }
+
+    // MARK: - Iterative
+
+    private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
+                              checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
+        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let initial = network.snapshot()
+        var rewind: NetworkSnapshot? = rewindIteration == 0 ? initial : nil
+        var results = checkpoint?.completedRounds ?? []
+        var pending = (layers: densityRecords(of: network, requested: 1), requested: 1.0, nanScores: 0)
+        if let checkpoint {
+            try setMasks(network, checkpoint.masks.mapValues(\.values))
+            pending = (checkpoint.pendingLayers, checkpoint.pendingRequestedDensity, checkpoint.pendingNaNScores)
+            if let values = checkpoint.rewindValues {
+                var snapshot = initial
+                for (name, packed) in values { snapshot.values[name] = packed.values }
+                rewind = snapshot
+            }
+        }
+        for round in results.count...rounds {
+            let start = ContinuousClock.now
+            // Survivors go back to their rewind values (round 0: the initialisation).
+            try network.restore(rewind ?? initial)
+            let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
+            let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
+            let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
+            trainer.train()
+            if round == 0, rewindIteration > 0 {
+                guard let captured = capture?.snapshot else {
+                    throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
+                }
+                rewind = captured
+            }
+            var measured = trainer
+            if round > 0, configuration.control != .none {
+                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round)
+            }
+            let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
+            let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
+                                     requested: pending.requested, collapsed: collapsed, nanScores: pending.nanScores,
+                                     seconds: (ContinuousClock.now - start).seconds)
+            results.append(result)
+            let trainedMasks = currentMasks(network)
+            let finished = round == rounds || result.status == RoundStatus.diverged
+            if !finished {
+                let state = pruningState(network, reference: rewind ?? initial, accumulated: accumulator?.sums)
+                var context = ScoringContext(maskSeed: configuration.seeds.mask &+ UInt64(round), oracle: oracle(for: network, round: round))
+                let scores = try criterion.scores(for: state, context: &context)
+                let selection = try selectMasks(scores: scores, state: state, request: request(.fractionOfRemaining(rate)))
+                try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
+                pending = (selection.layers.map(LayerDensityRecord.init), selection.requestedDensity, selection.nanScores)
+            }
+            let next = ExperimentCheckpoint(
+                completedRounds: results,
+                masks: network.prunableTensors.reduce(into: [:]) { $0[$1.name] = PackedFloats($1.mask!) },
+                pendingLayers: pending.layers, pendingRequestedDensity: pending.requested, pendingNaNScores: pending.nanScores,
+                rewindValues: rewindIteration > 0 ? rewind.map { snapshot in snapshot.values.mapValues(PackedFloats.init) } : nil,
+                finished: finished)
+            try onRoundFinished?(result, trainedMasks, next)
+            if finished { break }
+        }
+        return results
+    }
+
+    // MARK: - One-shot (early and at initialisation)
+
+    private func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
+        let start = ContinuousClock.now
+        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let initial = network.snapshot()
+        let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
+        let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
+        if denseEpochs > 0 { trainer.train(untilEpoch: denseEpochs) }
+        guard trainer.status == .inProgress else {
+            return roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
+                               requested: density, collapsed: false, nanScores: 0, seconds: (ContinuousClock.now - start).seconds)
+        }
+        // G covers only the dense epochs: stop accumulating once pruned.
+        trainer.callbacks.removeAll { $0 === accumulator }
+        let state = pruningState(network, reference: initial, accumulated: accumulator?.sums)
+        var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
+        let scores = try criterion.scores(for: state, context: &context)
+        let selection = try selectMasks(scores: scores, state: state, request: request(.density(density)))
+        try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
+        var measured = trainer
+        var fromEpoch = denseEpochs
+        if configuration.control != .none {
+            measured = try trainControl(masksOf: network, rewind: initial, round: 1, epochs: configuration.training.epochs - denseEpochs)
+            fromEpoch = 0
+        } else {
+            trainer.train()
+        }
+        let records = selection.layers.map(LayerDensityRecord.init)
+        let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: records,
+                                 requested: selection.requestedDensity, collapsed: selection.collapsed,
+                                 nanScores: selection.nanScores, seconds: (ContinuousClock.now - start).seconds)
+        try onRoundFinished?(result, currentMasks(network), ExperimentCheckpoint(
+            completedRounds: [result], masks: [:], pendingLayers: [], pendingRequestedDensity: density,
+            pendingNaNScores: 0, rewindValues: nil, finished: true))
+        return result
+    }
+
+    // MARK: - Pieces
+
+    private func makeTrainer(_ network: Network, round: Int, extra: [TrainingCallback], epochs: Int? = nil) -> Trainer {
+        var training = configuration.training
+        if let epochs { training.epochs = epochs }
+        let trainer = Trainer(network: network, data: data, configuration: training, normalization: normalization)
+        trainer.callbacks = extra + [EpochReporter { [weak self] record in self?.onEpoch?(round, record) }]
+        return trainer
+    }
+
+    /// Trains the control for a ticket: its mask on fresh weights (`reinit`),
+    /// or a shuffled mask on the ticket's rewind weights (`shuffle-mask`).
+    private func trainControl(masksOf ticket: Network, rewind: NetworkSnapshot, round: Int, epochs: Int? = nil) throws -> Trainer {
+        let masks = ticket.prunableTensors.map { $0.mask! }
+        let names = ticket.prunableTensors.map(\.name)
+        let control: Network
+        var controlMasks = masks
+        switch configuration.control {
+        case .none:
+            preconditionFailure("no control requested")
+        case .reinit:
+            control = try makeNetwork(seed: configuration.seeds.mask ^ 0x5245_494E_4954 &+ UInt64(round))  // "REINIT"
+        case .shuffleMask:
+            control = try makeNetwork(seed: configuration.seeds.initialization)
+            try control.restore(rewind)
+            let shuffled = MaskControls.shuffled(masks.map { $0.map { $0 != 0 } }, seed: configuration.seeds.mask &+ UInt64(round))
+            controlMasks = shuffled.map { $0.map { $0 ? Float(1) : 0 } }
+        }
+        try setMasks(control, Dictionary(uniqueKeysWithValues: zip(names, controlMasks)))
+        let trainer = makeTrainer(control, round: round, extra: [], epochs: epochs)
+        trainer.train()
+        return trainer
+    }
+
+    private func request(_ amount: PruningAmount) -> SelectionRequest {
+        SelectionRequest(scope: configuration.scope, amount: amount, excludedLayers: Set(configuration.excludedLayers))
+    }
+
+    private func oracle(for network: Network, round: Int) -> GradientOracle {
+        NetworkGradientOracle(network: network, data: data.train, normalization: normalization,
+                              batchSize: configuration.training.batchSize, seed: configuration.seeds.scoring &+ UInt64(round))
+    }
+
+    private func pruningState(_ network: Network, reference: NetworkSnapshot, accumulated: [[Float]]?) -> PruningState {
+        let tensors = network.prunableTensors
+        return PruningState(layers: tensors.enumerated().map { index, tensor in
+            PrunableLayer(name: tensor.name, isOutput: index == tensors.count - 1, weights: tensor.values,
+                          initialWeights: reference.values[tensor.name] ?? tensor.values,
+                          mask: tensor.mask!.map { $0 != 0 }, accumulatedGradient: accumulated?[index])
+        })
+    }
+
+    private func setMasks(_ network: Network, _ masks: [String: [Float]]) throws {
+        for tensor in network.prunableTensors {
+            guard let mask = masks[tensor.name], mask.count == tensor.count else {
+                throw PruningError.unknownLayer(tensor.name, known: Array(masks.keys).sorted())
+            }
+            tensor.mask = mask
+        }
+    }
+
+    private func currentMasks(_ network: Network) -> [String: [Bool]] {
+        network.prunableTensors.reduce(into: [:]) { $0[$1.name] = $1.mask!.map { $0 != 0 } }
+    }
+
+    private func densityRecords(of network: Network, requested: Double) -> [LayerDensityRecord] {
+        network.prunableTensors.map {
+            LayerDensityRecord(name: $0.name, weights: $0.count, remaining: $0.unmaskedCount, requestedDensity: requested)
+        }
+    }
+
+    private func roundResult(round: Int, trainer: Trainer, fromEpoch: Int, layers: [LayerDensityRecord], requested: Double,
+                             collapsed: Bool, nanScores: Int, seconds: Double) -> RoundResult {
+        let epochs = trainer.history.filter { $0.epoch > fromEpoch }
+        let accuracies = epochs.compactMap(\.testAccuracy)
+        let total = layers.reduce(0) { $0 + $1.weights }
+        let status: RoundStatus
+        if case .diverged = trainer.status { status = .diverged } else { status = collapsed ? .collapsed : .ok }
+        return RoundResult(
+            round: round, requestedDensity: requested,
+            achievedDensity: total == 0 ? 1 : Double(layers.reduce(0) { $0 + $1.remaining }) / Double(total),
+            layers: layers,
+            finalTestAccuracy: epochs.last?.testAccuracy ?? .nan,
+            bestTestAccuracy: accuracies.max() ?? .nan,
+            finalTestLoss: epochs.last?.testLoss ?? .nan,
+            finalTrainLoss: epochs.last?.trainLoss ?? .nan,
+            epochs: epochs.count, status: status, wallSeconds: seconds, nanScores: nanScores)
+    }
+}
+
+/// Forwards epoch records to a closure.
+private final class EpochReporter: TrainingCallback {
+    let report: (EpochRecord) -> Void
+    init(_ report: @escaping (EpochRecord) -> Void) { self.report = report }
+    func trainer(_ trainer: Trainer, didFinishEpoch record: EpochRecord) { report(record) }
+}

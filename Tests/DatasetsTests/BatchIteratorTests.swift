@@ -1,0 +1,107 @@
+import XCTest
+@testable import Datasets
+
+final class BatchIteratorTests: XCTestCase {
+    /// 10 one-pixel examples whose pixel value encodes the example index.
+    private func indexedDataset(count: Int = 10, channels: Int = 1) -> Dataset {
+        let shape = ImageShape(height: 1, width: 1, channels: channels)
+        let pixels = (0..<count).flatMap { i in (0..<channels).map { c in UInt8(i * 10 + c) } }
+        return Dataset(name: "toy", split: .train, shape: shape, classCount: 10,
+                       pixels: pixels, labels: (0..<count).map { UInt8($0 % 10) })
+    }
+
+    private func epochOrder(_ iterator: inout BatchIterator, epoch: Int) -> [Int] {
+        var batch = Batch(capacity: iterator.batchSize, shape: iterator.dataset.shape)
+        iterator.startEpoch(epoch)
+        var order: [Int] = []
+        while iterator.next(into: &batch) { order += batch.indices[0..<batch.count] }
+        return order
+    }
+
+    func testSameSeedGivesSameOrderAndEveryExampleOncePerEpoch() {
+        let data = indexedDataset()
+        var a = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 42)
+        var b = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 42)
+        let first = epochOrder(&a, epoch: 0)
+        XCTAssertEqual(first, epochOrder(&b, epoch: 0))
+        XCTAssertEqual(first.sorted(), Array(0..<10))
+        XCTAssertNotEqual(first, epochOrder(&a, epoch: 1), "epochs should reshuffle")
+        var c = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 43)
+        XCTAssertNotEqual(first, epochOrder(&c, epoch: 0), "seeds should differ")
+    }
+
+    func testAnEpochsOrderDoesNotDependOnEarlierEpochs() {
+        let data = indexedDataset()
+        var fresh = BatchIterator(dataset: data, batchSize: 4, normalization: .unitInterval(channels: 1), seed: 7)
+        var used = BatchIterator(dataset: data, batchSize: 4, normalization: .unitInterval(channels: 1), seed: 7)
+        _ = epochOrder(&used, epoch: 0)
+        _ = epochOrder(&used, epoch: 1)
+        XCTAssertEqual(epochOrder(&fresh, epoch: 2), epochOrder(&used, epoch: 2))
+    }
+
+    func testSkipResumesMidEpoch() {
+        let data = indexedDataset()
+        var full = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 5)
+        let order = epochOrder(&full, epoch: 1)
+        var resumed = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 5)
+        resumed.startEpoch(1)
+        resumed.skip(batches: 2)
+        var batch = Batch(capacity: 3, shape: data.shape)
+        var rest: [Int] = []
+        while resumed.next(into: &batch) { rest += batch.indices[0..<batch.count] }
+        XCTAssertEqual(rest, Array(order[6...]))
+    }
+
+    func testLastShortBatchAndDropLast() {
+        let data = indexedDataset()
+        var keep = BatchIterator(dataset: data, batchSize: 4, normalization: .unitInterval(channels: 1), seed: 1)
+        var batch = Batch(capacity: 4, shape: data.shape)
+        var sizes: [Int] = []
+        while keep.next(into: &batch) { sizes.append(batch.count) }
+        XCTAssertEqual(sizes, [4, 4, 2])
+        XCTAssertEqual(keep.batchesPerEpoch, 3)
+        var drop = BatchIterator(dataset: data, batchSize: 4, normalization: .unitInterval(channels: 1), seed: 1, dropsLast: true)
+        sizes = []
+        while drop.next(into: &batch) { sizes.append(batch.count) }
+        XCTAssertEqual(sizes, [4, 4])
+    }
+
+    func testInputsAreNormalisedPerChannelAndLabelsFollowTheirExamples() {
+        let data = indexedDataset(count: 4, channels: 2)
+        let norm = Normalization(mean: [0.1, 0.2], std: [0.5, 0.25])
+        var iterator = BatchIterator(dataset: data, batchSize: 4, normalization: norm, seed: 3)
+        var batch = Batch(capacity: 4, shape: data.shape)
+        XCTAssertTrue(iterator.next(into: &batch))
+        for slot in 0..<4 {
+            let index = batch.indices[slot]
+            XCTAssertEqual(batch.labels[slot], Int32(data.labels[index]))
+            for c in 0..<2 {
+                let pixel = Float(index * 10 + c)
+                XCTAssertEqual(batch.inputs[slot * 2 + c], (pixel / 255 - norm.mean[c]) / norm.std[c], accuracy: 1e-6)
+            }
+        }
+    }
+
+    func testIterationReusesTheBatchBuffers() {
+        let data = indexedDataset()
+        var iterator = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 9)
+        var batch = Batch(capacity: 3, shape: data.shape)
+        let before = batch.inputs.withUnsafeBufferPointer { $0.baseAddress }
+        let labelsBefore = batch.labels.withUnsafeBufferPointer { $0.baseAddress }
+        while iterator.next(into: &batch) {}
+        XCTAssertEqual(before, batch.inputs.withUnsafeBufferPointer { $0.baseAddress })
+        XCTAssertEqual(labelsBefore, batch.labels.withUnsafeBufferPointer { $0.baseAddress })
+    }
+
+    func testNormalizationStatisticsMatchADirectComputation() {
+        let shape = ImageShape(height: 2, width: 1, channels: 2)
+        // Two examples, planar: [c0p0, c0p1, c1p0, c1p1].
+        let data = Dataset(name: "t", split: .train, shape: shape, classCount: 2,
+                           pixels: [0, 255, 10, 10, 255, 255, 20, 20], labels: [0, 1])
+        let stats = Normalization(computedFrom: data)
+        XCTAssertEqual(stats.mean[0], 0.75, accuracy: 1e-6)
+        XCTAssertEqual(stats.std[0], Float((0.1875).squareRoot()), accuracy: 1e-6)
+        XCTAssertEqual(stats.mean[1], 15.0 / 255, accuracy: 1e-6)
+        XCTAssertEqual(stats.std[1], 5.0 / 255, accuracy: 1e-6)
+    }
+}
