@@ -8,7 +8,7 @@ FLAGS      := -c release -Xswiftc -enable-testing
 TICKET     := .build/release/ticket
 TICKET_DATA ?=
 
-.PHONY: all setup build test bench bench-gemm data verify-data bench-data clean
+.PHONY: all setup build test bench bench-gemm data verify-data bench-data bench-train clean
 
 all: build
 
@@ -50,3 +50,8 @@ bench-data: build
 
 clean:
 	rm -rf .build
+
+# Training throughput (LeNet-300-100 on MNIST, batch 60, SGD and Adam, 1 and
+# 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
+bench-train: build
+	scripts/bench-train.sh

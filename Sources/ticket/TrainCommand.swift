@@ -28,10 +28,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Linear warm-up steps.") var warmupSteps: Int = 0
     @Option(help: "Model seed: the initial weights depend only on it.") var seed: UInt64 = 1
     @Option(help: "Data-order seed (default: the model seed).") var dataSeed: UInt64?
-    @Option(help: "Initialiser (default: the model's): kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform.")
+    @Option(name: [.customLong("init"), .long],
+            help: "Initialiser (default: the model's): kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform.")
     var initializer: String?
     @Option(help: "Worker threads for the matrix kernels.") var threads: Int = 2
     @Option(help: "Use only the first N training examples (quick runs).") var trainLimit: Int?
+    @Option(help: "Evaluate on only the first N test examples (quick runs).") var testLimit: Int?
     @Option(help: "Write the per-epoch rows to this CSV file.") var csv: String?
     @Option(help: "Write a checkpoint here after every epoch (atomically).") var checkpoint: String?
     @Option(help: "Resume from this checkpoint.") var resume: String?
@@ -64,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             var data = try locator.load(named: dataset)
             if let note = data.train.partialNote { printError("warning: \(dataset): \(note)") }
             if let trainLimit { data.train = data.train.prefix(trainLimit) }
+            if let testLimit { data.test = data.test.prefix(testLimit) }
 
             let input = FeatureShape(channels: data.train.shape.channels, height: data.train.shape.height,
                                      width: data.train.shape.width)
