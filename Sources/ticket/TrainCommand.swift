@@ -31,6 +31,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.customLong("init"), .long],
             help: "Initialiser (default: the model's): kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform.")
     var initializer: String?
+    @Option(help: "Input scaling: standard (per-channel mean/std of the training split) or unit (pixel/255).")
+    var normalization: String = "standard"
     @Option(help: "Worker threads for the matrix kernels.") var threads: Int = 2
     @Option(help: "Use only the first N training examples (quick runs).") var trainLimit: Int?
     @Option(help: "Evaluate on only the first N test examples (quick runs).") var testLimit: Int?
@@ -59,6 +61,9 @@ struct TrainCommand: ParsableCommand {
                 guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationFailure("bad milestone \(text)") }
                 return value
             }
+            guard ["standard", "unit"].contains(normalization) else {
+                throw ValidationFailure("unknown normalization \(normalization); use standard or unit")
+            }
             configureThreads(threads)
 
             var locator = DataLocator.standard()
@@ -79,7 +84,8 @@ struct TrainCommand: ParsableCommand {
                 epochs: epochs, batchSize: batchSize, optimizer: optimizerConfiguration,
                 schedule: LearningRateSchedule(milestones: milestoneEpochs, warmupSteps: warmupSteps),
                 dataSeed: dataSeed ?? seed)
-            let trainer = Trainer(network: network, data: data, configuration: configuration)
+            let scaling = normalization == "unit" ? Normalization.unitInterval(channels: data.train.shape.channels) : nil
+            let trainer = Trainer(network: network, data: data, configuration: configuration, normalization: scaling)
             if let resume { try trainer.restore(Checkpoint.read(from: resume)) }
 
             let log = EpochLog(csvPath: csv, model: model, dataset: dataset, seed: seed, threads: threads,
