@@ -30,10 +30,12 @@ let package = Package(
         ),
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "MatrixKernels", swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
+                swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
             dependencies: [
@@ -42,6 +44,7 @@ let package = Package(
                 "MatrixKernels",
                 "Networks",
                 "Pruning",
+                "Harness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ],
     swiftLanguageModes: [.v5]
 )

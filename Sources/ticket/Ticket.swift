@@ -5,6 +5,7 @@ struct Ticket: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticket",
         abstract: "TicketBench: which pruning criterion finds the winning lottery ticket?",
-        subcommands: [DataCommand.self, ModelsCommand.self, TrainCommand.self]
+        subcommands: [DataCommand.self, ModelsCommand.self, TrainCommand.self, SweepCommand.self,
+                      ReportCommand.self, CompareCommand.self]
     )
 }

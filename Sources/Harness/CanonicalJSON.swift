@@ -1,0 +1,76 @@
+/// A JSON value with exactly one serialization: object keys sorted by their
+/// UTF-8 bytes, no whitespace, numbers in `CanonicalNumber` form, strings with
+/// only the escapes JSON requires. Its bytes are what a run's hash is taken of,
+/// so they must not depend on dictionary order, locale or Foundation version
+/// (which is why this is not `JSONEncoder`).
+public enum CanonicalJSON: Hashable, Sendable {
+    case object([String: CanonicalJSON])
+    case array([CanonicalJSON])
+    case string(String)
+    /// A finite number; `serialized()` traps on NaN or infinity.
+    case number(Double)
+    /// An integer outside the exactly-representable `Double` range, e.g. a seed.
+    case unsigned(UInt64)
+    case bool(Bool)
+    case null
+
+    /// The canonical text.
+    public func serialized() -> String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .object(let members):
+            out += "{"
+            let keys = members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for (i, key) in keys.enumerated() {
+                if i > 0 { out += "," }
+                CanonicalJSON.writeString(key, to: &out)
+                out += ":"
+                members[key]!.write(to: &out)
+            }
+            out += "}"
+        case .array(let elements):
+            out += "["
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out += "," }
+                element.write(to: &out)
+            }
+            out += "]"
+        case .string(let text):
+            CanonicalJSON.writeString(text, to: &out)
+        case .number(let value):
+            guard let text = CanonicalNumber.format(value) else {
+                preconditionFailure("non-finite number \(value) in canonical JSON")
+            }
+            out += text
+        case .unsigned(let value):
+            out += String(value)
+        case .bool(let value):
+            out += value ? "true" : "false"
+        case .null:
+            out += "null"
+        }
+    }
+
+    private static func writeString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}

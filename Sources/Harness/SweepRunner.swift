@@ -1,0 +1,166 @@
+import Foundation
+
+/// Why a sweep stopped.
+public enum SweepError: Error, CustomStringConvertible, Sendable {
+    /// The executor returned rounds that do not match the schedule.
+    case badOutcome(run: String, reason: String)
+    /// The executor failed; `underlying` is its error.
+    case runFailed(run: String, directory: String, underlying: String)
+
+    public var description: String {
+        switch self {
+        case let .badOutcome(run, reason): return "run \(run): executor returned a bad outcome: \(reason)"
+        case let .runFailed(run, directory, underlying):
+            return "\(directory): run \(run) failed: \(underlying) (rerun the sweep to resume it)"
+        }
+    }
+}
+
+/// Runs a sweep into an output directory: takes the shard's slice of the
+/// runs, locks the directory, skips complete runs, executes the others one
+/// by one, and rebuilds the tables from all complete run directories.
+///
+/// ```swift
+/// let runs = try SweepManifest.load(from: manifestURL).expand()
+/// let runner = SweepRunner(runs: runs, output: dir, gitCommit: commit, executor: trainer)
+/// let result = try runner.run()
+/// ```
+public struct SweepRunner {
+    public var runs: [RunConfig]
+    public var output: URL
+    public var shard: Shard
+    /// Recorded in every row (`git_commit`).
+    public var gitCommit: String
+    public var executor: RunExecutor
+    /// Receives warnings (e.g. a stale lock taken over) and notes.
+    public var log: (String) -> Void
+    /// Builds the progress display for (total runs, epochs to execute);
+    /// `nil` for none.
+    public var makeReporter: ((Int, Int) -> ProgressReporter)?
+
+    public init(runs: [RunConfig], output: URL, shard: Shard = .whole, gitCommit: String, executor: RunExecutor,
+                log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+                makeReporter: ((Int, Int) -> ProgressReporter)? = { ProgressReporter(totalRuns: $0, plannedEpochs: $1) }) {
+        self.runs = runs
+        self.output = output
+        self.shard = shard
+        self.gitCommit = gitCommit
+        self.executor = executor
+        self.log = log
+        self.makeReporter = makeReporter
+    }
+
+    /// What a sweep did.
+    public struct Result: Sendable {
+        public var executed: Int
+        public var skipped: Int
+        public var tables: SweepTables
+    }
+
+    /// Runs the shard. If a run fails, the tables are not rebuilt and the
+    /// error is rethrown (the lock is released); rerunning resumes it.
+    public func run() throws -> Result {
+        let fileManager = FileManager.default
+        do {
+            try fileManager.createDirectory(at: output.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        } catch {
+            throw FileError(output.path, "cannot create output directory: \(error.localizedDescription)")
+        }
+        let lock = try DirectoryLock.acquire(output, shard: shard)
+        defer { lock.release() }
+        if let warning = lock.takeoverWarning { log("warning: \(warning)") }
+
+        let mine = shard.slice(runs)
+        let pending = mine.filter { !RunDirectory(output: output, config: $0).isComplete(for: $0) }
+        let reporter = makeReporter?(mine.count, pending.reduce(0) { $0 + $1.plannedEpochs })
+        var executed = 0
+        for config in mine {
+            let directory = RunDirectory(output: output, config: config)
+            guard !directory.isComplete(for: config) else {
+                reporter?.skipped(config)
+                continue
+            }
+            reporter?.started(config)
+            try execute(config, in: directory, reporter: reporter)
+            reporter?.finished(config, plannedEpochs: config.plannedEpochs)
+            executed += 1
+        }
+        reporter?.finish()
+        let tables = try SweepTables.collect(from: [output])
+        try tables.write(to: output)
+        if tables.incompleteRuns > 0 {
+            log("note: \(tables.incompleteRuns) incomplete run(s) in \(output.path) are not in the tables yet")
+        }
+        return Result(executed: executed, skipped: mine.count - executed, tables: tables)
+    }
+
+    private func execute(_ config: RunConfig, in directory: RunDirectory, reporter: ProgressReporter?) throws {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: directory.masks, withIntermediateDirectories: true)
+        try AtomicFile.write(config.canonical.serialized() + "\n", to: directory.config)
+        let outcome: RunOutcome
+        do {
+            outcome = try executor.execute(config, in: directory.url) { reporter?.update($0) }
+        } catch {
+            throw SweepError.runFailed(run: config.hash, directory: directory.url.path, underlying: "\(error)")
+        }
+        let expected = Array(config.schedule.schedule.reportedRounds)
+        let reported = outcome.rounds.map(\.round)
+        // A run whose loss diverged stops there: a prefix ending in a diverged round is complete.
+        let stoppedByDivergence = !reported.isEmpty && reported.count < expected.count
+            && Array(expected.prefix(reported.count)) == reported && outcome.rounds.last!.status == .diverged
+        guard reported == expected || stoppedByDivergence else {
+            throw SweepError.badOutcome(run: config.hash, reason:
+                "rounds \(reported) but the \(config.schedule.schedule.kindName) schedule reports \(expected)"
+                + " (fewer only when the last one diverged)")
+        }
+        var rows: [RunRow] = [], layers: [LayerRow] = []
+        for result in outcome.rounds {
+            rows.append(RunRow(
+                model: config.model, dataset: config.dataset, criterion: config.criterion.label,
+                schedule: config.schedule.label, seed: config.seeds.run, round: result.round,
+                densityRequested: config.requestedDensity(afterRound: result.round),
+                densityAchieved: result.densityAchieved, testAccuracyFinal: result.testAccuracyFinal,
+                testAccuracyBest: result.testAccuracyBest, testLoss: result.testLoss, trainLoss: result.trainLoss,
+                epochs: result.epochs, wallSeconds: result.wallSeconds, status: result.status,
+                configHash: config.hash, gitCommit: gitCommit))
+            for layer in result.layers {
+                guard layer.remaining >= 0 && layer.remaining <= layer.weights else {
+                    throw SweepError.badOutcome(run: config.hash, reason:
+                        "layer \(layer.name) keeps \(layer.remaining) of \(layer.weights) weights")
+                }
+                layers.append(LayerRow(
+                    model: config.model, dataset: config.dataset, criterion: config.criterion.label,
+                    schedule: config.schedule.label, seed: config.seeds.run, round: result.round, layer: layer.name,
+                    weights: layer.weights, remaining: layer.remaining, configHash: config.hash))
+            }
+            if let mask = result.mask {
+                try AtomicFile.write(mask.encoded(), to: directory.mask(round: result.round))
+            }
+        }
+        try AtomicFile.write(CSV.document(rows), to: directory.rows)
+        try AtomicFile.write(CSV.document(layers), to: directory.layers)
+        // Last: only now does the run count as complete.
+        try AtomicFile.write(RunDirectory.marker(for: config), to: directory.done)
+    }
+}
+
+/// The current commit of the repository at `directory` (`git rev-parse
+/// HEAD`, with `-dirty` when tracked files are modified), or `"unknown"`.
+public func currentGitCommit(in directory: URL) -> String {
+    func git(_ arguments: [String]) -> (status: Int32, output: String)? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    guard let head = git(["rev-parse", "HEAD"]), head.status == 0, !head.output.isEmpty else { return "unknown" }
+    let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.output.isEmpty } ?? false
+    return head.output + (dirty ? "-dirty" : "")
+}

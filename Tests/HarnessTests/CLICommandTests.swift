@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import Harness
+
+/// Runs the built `ticket` executable, which sits next to the test bundle.
+private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let bundle = Bundle(for: CLICommandTests.self).bundleURL
+    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("ticket") }
+    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw XCTSkip("ticket executable not built next to the tests")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+final class CLICommandTests: XCTestCase {
+    func testCompareExitStatus() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let rows = [SummaryRow(model: "lenet", dataset: "mnist", criterion: "magnitude", schedule: "iterative",
+                               density: "0.5", n: 4, mean: 0.8, std: 0.01, ciLow: 0.79, ciHigh: 0.81)]
+        var moved = rows
+        moved[0].mean = 0.8 + 0.016  // 3.2 standard errors of 0.005
+        let baseline = dir.appendingPathComponent("baseline.csv"), candidate = dir.appendingPathComponent("candidate.csv")
+        try AtomicFile.write(CSV.document(rows), to: baseline)
+        try AtomicFile.write(CSV.document(moved), to: candidate)
+
+        let same = try ticket(["compare", baseline.path, baseline.path])
+        XCTAssertEqual(same.status, 0, same.stdout + same.stderr)
+        XCTAssertTrue(same.stdout.hasPrefix("ok: "), same.stdout)
+
+        let failing = try ticket(["compare", baseline.path, candidate.path])
+        XCTAssertEqual(failing.status, 1)
+        XCTAssertTrue(failing.stdout.hasPrefix("FAIL: lenet, mnist, magnitude, iterative, 0.5: mean 0.8 -> 0.816"), failing.stdout)
+
+        XCTAssertEqual(try ticket(["compare", baseline.path, candidate.path, "--max-se", "4"]).status, 0)
+
+        let missing = try ticket(["compare", baseline.path, dir.appendingPathComponent("none.csv").path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.hasPrefix("error: \(dir.path)/none.csv:"), missing.stderr)
+    }
+
+    func testReportRebuildsTablesOfASweepDirectory() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runs = try SweepManifest.parse(Data(runnerManifest.utf8)).expand()
+        _ = try SweepRunner(runs: runs, output: dir, gitCommit: "c", executor: FakeExecutor(), log: { _ in },
+                            makeReporter: nil).run()
+        let summary = dir.appendingPathComponent("summary.csv")
+        let written = try Data(contentsOf: summary)
+        try FileManager.default.removeItem(at: summary)
+        let result = try ticket(["report", dir.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try Data(contentsOf: summary), written)
+        let notADirectory = try ticket(["report", dir.appendingPathComponent("nothing").path])
+        XCTAssertEqual(notADirectory.status, 1)
+        XCTAssertTrue(notADirectory.stderr.contains("no runs directory"), notADirectory.stderr)
+    }
+}

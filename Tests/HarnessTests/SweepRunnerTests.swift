@@ -1,0 +1,264 @@
+import Foundation
+import XCTest
+@testable import Harness
+
+/// Produces deterministic results from the config alone, keeps a checkpoint
+/// after each round like a real trainer, and can be told to fail in the
+/// middle of chosen runs (after a checkpoint), as an interruption would.
+final class FakeExecutor: RunExecutor {
+    var failOnce: Set<String> = []
+    private(set) var calls: [String] = []
+    private(set) var resumed: [String] = []
+    var wrongRounds = false
+    /// Runs whose round 1 diverges (and that stop there).
+    var diverge: Set<String> = []
+
+    func execute(_ config: RunConfig, in directory: URL, progress: (RunProgress) -> Void) throws -> RunOutcome {
+        calls.append(config.hash)
+        let checkpoint = directory.appendingPathComponent("checkpoint.txt")
+        let hadCheckpoint = FileManager.default.fileExists(atPath: checkpoint.path)
+        if hadCheckpoint { resumed.append(config.hash) }
+        var rounds: [RoundOutcome] = []
+        var epochsDone = 0
+        for round in config.schedule.schedule.reportedRounds {
+            for epoch in 1...config.training.epochsPerRound {
+                epochsDone += 1
+                progress(RunProgress(round: round, epoch: epoch, epochsDone: epochsDone))
+            }
+            try AtomicFile.write("round \(round)\n", to: checkpoint)
+            if failOnce.contains(config.hash) && !hadCheckpoint {
+                failOnce.remove(config.hash)
+                throw FileError(checkpoint.path, "simulated interruption")
+            }
+            rounds.append(result(config, round: round))
+            if diverge.contains(config.hash) && round == 1 {
+                rounds[rounds.count - 1].status = .diverged
+                rounds[rounds.count - 1].testAccuracyFinal = nil
+                break
+            }
+        }
+        if wrongRounds { rounds.removeLast() }
+        return RunOutcome(rounds: rounds)
+    }
+
+    private func result(_ config: RunConfig, round: Int) -> RoundOutcome {
+        let density = config.requestedDensity(afterRound: round)
+        let criterionBonus = Double(config.criterion.label.utf8.reduce(0) { $0 + Int($1) } % 7) * 0.002
+        let seedNoise = Double(config.seeds.initialization % 100) * 0.0001
+        let accuracy = 0.95 - 0.02 * log2(1 / density) + criterionBonus + seedNoise
+        var rng = SplitMix(state: config.seeds.initialization ^ UInt64(config.criterion.label.count))
+        let sizes = [("fc1", 300), ("fc2", 100)]
+        let kept = sizes.map { _, n in (0..<n).map { _ in Double(rng.next() % 1_000_000) / 1_000_000 < density } }
+        let mask = MaskSet(names: sizes.map(\.0), kept: kept)
+        let layers = zip(sizes, kept).map { LayerCount(name: $0.0, weights: $0.1, remaining: $1.filter { $0 }.count) }
+        return RoundOutcome(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
+                           testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.training.epochsPerRound,
+                           wallSeconds: Double(calls.count) * 0.25, status: density < 0.1 ? .collapsed : .ok,
+                           layers: layers, mask: round == 0 ? nil : mask)
+    }
+}
+
+let runnerManifest = """
+{
+  "models": ["lenet-300-100"], "datasets": ["mnist"],
+  "criteria": [{"name": "magnitude"}, {"name": "data-dependent"}, {"name": "random"}],
+  "schedules": [{"kind": "iterative", "rate": 0.5, "rounds": 2},
+                {"kind": "early-one-shot", "denseEpochs": 1, "densities": [0.5, 0.0625]}],
+  "seeds": [1, 2, 3],
+  "training": {"optimizer": "sgd", "learningRate": 0.1, "batchSize": 60, "epochsPerRound": 2}
+}
+"""
+
+final class SweepRunnerTests: XCTestCase {
+    var directories: [URL] = []
+
+    override func tearDown() {
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func newDirectory(_ name: String = #function) throws -> URL {
+        let url = try makeTemporaryDirectory(name)
+        directories.append(url)
+        return url
+    }
+
+    func runs() throws -> [RunConfig] {
+        try SweepManifest.parse(Data(runnerManifest.utf8)).expand()
+    }
+
+    func sweep(_ output: URL, _ executor: FakeExecutor, shard: Shard = .whole) throws -> SweepRunner.Result {
+        try SweepRunner(runs: runs(), output: output, shard: shard, gitCommit: "abc123", executor: executor,
+                        log: { _ in }, makeReporter: nil).run()
+    }
+
+    func text(_ directory: URL, _ file: String) throws -> String {
+        try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+    }
+
+    /// runs.csv without the wall-time column, which may differ between executions.
+    func runsWithoutWallTime(_ directory: URL) throws -> [[String]] {
+        let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
+        let keep = table.header.indices.filter { !RunRow.wallTimeColumns.contains(table.header[$0]) }
+        return ([table.header] + table.records.map(\.fields)).map { fields in keep.map { fields[$0] } }
+    }
+
+    func testSweepWritesStrictTablesAndARerunSkipsEveryRun() throws {
+        let output = try newDirectory()
+        let executor = FakeExecutor()
+        let first = try sweep(output, executor)
+        XCTAssertEqual(first.executed, 3 * 3 * 3)
+        XCTAssertEqual(first.skipped, 0)
+        // Iterative runs report rounds 0...2, one-shot runs round 1.
+        XCTAssertEqual(first.tables.runs.count, 9 * 3 + 18 * 1)
+        let table = try CSVTable.read(output.appendingPathComponent("runs.csv"))
+        XCTAssertEqual(try table.rows(RunRow.self), first.tables.runs)
+        XCTAssertEqual(try CSVTable.read(output.appendingPathComponent("layers.csv")).rows(LayerRow.self).count, 45 * 2)
+        let summary = try CSVTable.read(output.appendingPathComponent("summary.csv")).rows(SummaryRow.self)
+        XCTAssertEqual(summary.count, 3 * 3 + 3 * 2, "iterative 3 densities, one-shot 2, per criterion")
+        XCTAssertTrue(summary.allSatisfy { $0.n == 3 })
+        XCTAssertNotNil(summary.first { $0.criterion == "random" }?.diffVsMagnitude)
+        let overlap = try CSVTable.read(output.appendingPathComponent("overlap.csv")).rows(OverlapRow.self)
+        XCTAssertEqual(overlap.count, (2 + 2) * 3 * 3, "(2 pruned iterative rounds + 2 one-shot densities) × 3 seeds × 3 pairs")
+        XCTAssertTrue(try text(output, "accuracy.svg").hasPrefix("<svg"))
+        XCTAssertEqual(first.tables.runs.map(\.gitCommit), Array(repeating: "abc123", count: 45))
+
+        let before = try ["runs.csv", "summary.csv", "layers.csv", "overlap.csv"].map { try text(output, $0) }
+        let second = try sweep(output, executor)
+        XCTAssertEqual(second.executed, 0)
+        XCTAssertEqual(second.skipped, 27)
+        XCTAssertEqual(executor.calls.count, 27, "no run executed twice")
+        XCTAssertEqual(try ["runs.csv", "summary.csv", "layers.csv", "overlap.csv"].map { try text(output, $0) }, before)
+    }
+
+    func testInterruptedRunIsResumedAndTablesMatchAnUninterruptedSweep() throws {
+        let clean = try newDirectory("clean"), interrupted = try newDirectory("interrupted")
+        _ = try sweep(clean, FakeExecutor())
+
+        let executor = FakeExecutor()
+        let victim = try runs()[4]
+        executor.failOnce = [victim.hash]
+        XCTAssertThrowsError(try sweep(interrupted, executor)) { error in
+            XCTAssertTrue("\(error)".contains("run \(victim.hash) failed: ") && "\(error)".contains("simulated interruption"), "\(error)")
+        }
+        let victimDirectory = RunDirectory(output: interrupted, config: victim)
+        XCTAssertFalse(victimDirectory.isComplete(for: victim))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: victimDirectory.config.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("summary.csv").path))
+
+        let result = try sweep(interrupted, executor)
+        XCTAssertEqual(result.skipped, 4, "the runs before the failure are kept")
+        XCTAssertEqual(executor.resumed, [victim.hash], "the failed run resumes from its checkpoint")
+        XCTAssertEqual(try runsWithoutWallTime(interrupted), try runsWithoutWallTime(clean))
+        XCTAssertNotEqual(try text(interrupted, "runs.csv"), try text(clean, "runs.csv"), "wall times differ here")
+        for file in ["summary.csv", "layers.csv", "overlap.csv", "accuracy.svg"] {
+            XCTAssertEqual(try text(interrupted, file), try text(clean, file), file)
+        }
+    }
+
+    func testReportRebuildsTheSameTablesFromRunDirectories() throws {
+        let output = try newDirectory()
+        _ = try sweep(output, FakeExecutor())
+        let files = ["runs.csv", "summary.csv", "layers.csv", "overlap.csv", "accuracy.svg"]
+        let written = try files.map { try text(output, $0) }
+        for file in files { try FileManager.default.removeItem(at: output.appendingPathComponent(file)) }
+        try SweepTables.collect(from: [output]).write(to: output)
+        XCTAssertEqual(try files.map { try text(output, $0) }, written)
+    }
+
+    func testShardsIntoOneOrSeveralDirectoriesEqualTheWholeSweep() throws {
+        let whole = try newDirectory("whole"), shared = try newDirectory("shared")
+        let a = try newDirectory("a"), b = try newDirectory("b")
+        _ = try sweep(whole, FakeExecutor())
+        let one = try sweep(shared, FakeExecutor(), shard: Shard(index: 1, count: 2))
+        let two = try sweep(shared, FakeExecutor(), shard: Shard(index: 2, count: 2))
+        XCTAssertEqual(one.executed + two.executed, 27)
+        XCTAssertEqual(try runsWithoutWallTime(shared), try runsWithoutWallTime(whole))
+        XCTAssertEqual(try text(shared, "summary.csv"), try text(whole, "summary.csv"))
+
+        _ = try sweep(a, FakeExecutor(), shard: Shard(index: 1, count: 2))
+        _ = try sweep(b, FakeExecutor(), shard: Shard(index: 2, count: 2))
+        let merged = try SweepTables.collect(from: [b, a])
+        let wholeTables = try SweepTables.collect(from: [whole])
+        XCTAssertEqual(merged.summary, wholeTables.summary)
+        XCTAssertEqual(merged.overlap, wholeTables.overlap)
+        XCTAssertEqual(merged.runs.map(\.configHash), wholeTables.runs.map(\.configHash))
+    }
+
+    func testAnOutcomeWithWrongRoundsIsRejectedAndNotMarkedDone() throws {
+        let output = try newDirectory()
+        let executor = FakeExecutor()
+        executor.wrongRounds = true
+        XCTAssertThrowsError(try sweep(output, executor)) { error in
+            XCTAssertTrue("\(error)".contains("rounds [0, 1] but the iterative schedule reports [0, 1, 2]"), "\(error)")
+        }
+        let first = try runs()[0]
+        XCTAssertFalse(RunDirectory(output: output, config: first).isComplete(for: first))
+    }
+
+    func testARunStoppedByDivergenceIsCompleteAndCounted() throws {
+        let output = try newDirectory()
+        let executor = FakeExecutor()
+        let victim = try runs()[0]
+        executor.diverge = [victim.hash]
+        let result = try sweep(output, executor)
+        XCTAssertEqual(result.executed, 27)
+        XCTAssertEqual(result.tables.runs.filter { $0.configHash == victim.hash }.map(\.status), [.ok, .diverged])
+        let row = try XCTUnwrap(result.tables.summary.first {
+            $0.criterion == victim.criterion.label && $0.schedule == "iterative" && $0.density == "0.5"
+        })
+        XCTAssertEqual(row.diverged, 1)
+        XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")
+    }
+
+    func testASecondSweepOnALockedDirectoryIsRefused() throws {
+        let output = try newDirectory()
+        let lock = try DirectoryLock.acquire(output)
+        defer { lock.release() }
+        let executor = FakeExecutor()
+        XCTAssertThrowsError(try sweep(output, executor)) { error in
+            XCTAssertTrue(error is DirectoryLockError, "\(error)")
+        }
+        XCTAssertEqual(executor.calls, [])
+    }
+}
+
+final class ProgressReporterTests: XCTestCase {
+    func testPlainLinesWithETAFromMeasuredSpeed() throws {
+        var lines: [String] = []
+        var now = 100.0
+        let runs = try SweepManifest.parse(Data(runnerManifest.utf8)).expand()
+        let reporter = ProgressReporter(totalRuns: 3, plannedEpochs: 6 + 6 + 6, interactive: false,
+                                        output: { lines.append($0) }, clock: { now })
+        reporter.skipped(runs[0])
+        reporter.started(runs[1])
+        now += 10
+        reporter.update(RunProgress(round: 0, epoch: 1, epochsDone: 1))
+        reporter.update(RunProgress(round: 0, epoch: 2, epochsDone: 2))
+        now += 10
+        reporter.update(RunProgress(round: 1, epoch: 1, epochsDone: 3))
+        XCTAssertEqual(lines.count, 4, "\(lines)")
+        XCTAssertTrue(lines[0].hasPrefix("[1/3] lenet-300-100/mnist magnitude iterative seed 1: already done, skipped"))
+        XCTAssertTrue(lines[1].hasSuffix(": started\n"))
+        // 3 epochs in 20 s; 15 planned epochs left -> 100 s.
+        XCTAssertEqual(lines[3], "[2/3] lenet-300-100/mnist data-dependent iterative seed 1: round 1, ETA 1m40s\n")
+    }
+
+    func testInteractiveRedrawsOneLine() throws {
+        var output = ""
+        var now = 0.0
+        let runs = try SweepManifest.parse(Data(runnerManifest.utf8)).expand()
+        let reporter = ProgressReporter(totalRuns: 1, plannedEpochs: 6, interactive: true,
+                                        output: { output += $0 }, clock: { now })
+        reporter.started(runs[0])
+        now = 1
+        reporter.update(RunProgress(round: 0, epoch: 1, epochsDone: 1))
+        now = 1.01
+        reporter.update(RunProgress(round: 0, epoch: 2, epochsDone: 2))  // too soon: not drawn
+        reporter.finished(runs[0], plannedEpochs: 6)
+        reporter.finish()
+        XCTAssertFalse(output.contains("epoch 2"))
+        XCTAssertTrue(output.contains("\r\u{1B}[Kruns 0/1  lenet-300-100/mnist magnitude iterative seed 1  round 0 epoch 1  ETA 5s"), output)
+        XCTAssertTrue(output.hasSuffix("\n"))
+        XCTAssertEqual(output.filter { $0 == "\n" }.count, 1)
+    }
+}
