@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data clean
+.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train clean
 
 all: build
 
@@ -76,3 +76,8 @@ bench-data: build
 
 clean:
 	rm -rf .build
+
+# Training throughput (LeNet-300-100 on MNIST, batch 60, SGD and Adam, 1 and
+# 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
+bench-train: build
+	scripts/bench-train.sh
