@@ -32,6 +32,10 @@ public final class PruningExperiment {
         case let .iterative(rate, rounds, rewind):
             guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
             guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
+            if criterion.pruningSteps > 1 {
+                throw PruningError.invalidParameter(criterion: criterion.name,
+                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
+            }
             guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
         case let .earlyOneShot(denseEpochs, density):
             guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
@@ -145,11 +149,14 @@ public final class PruningExperiment {
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
-        let state = pruningState(network, reference: initial, accumulated: accumulator?.sums)
         var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
-        let scores = try criterion.scores(for: state, context: &context)
-        let selection = try selectMasks(scores: scores, state: state, request: request(.density(density)))
-        try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
+        let names = network.prunableTensors.map(\.name)
+        // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
+        let selection = try pruneStepwise(
+            criterion: criterion, density: density, context: &context,
+            state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
+            request: request,
+            apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
         var measured = trainer
         var fromEpoch = denseEpochs
         if configuration.control != .none {
