@@ -92,18 +92,28 @@ final class GraSPTests: XCTestCase {
     /// at a five times smaller change of the gradient must agree, at the
     /// paper's temperature and without one. (Without frozen ReLU patterns
     /// the two disagreed by 40-80%; with a fixed η = 10⁻³, by 0.5-8%.)
+    /// Conv-2 (max pooling) and ResNet-20 (residual ReLUs, batch norm in
+    /// training mode) exercise the other frozen patterns.
     func testFiniteDifferenceDoesNotDependOnTheStepOnAReLUNetwork() throws {
-        let network = try ModelRegistry.make("lenet-300-100", inputShape: FeatureShape(channels: 1, height: 4, width: 4),
-                                             classCount: 4, seed: 6)
+        for model in ["lenet-300-100", "conv-2", "resnet-20"] {
+            let network = try ModelRegistry.make(model, inputShape: FeatureShape(channels: 1, height: 4, width: 4),
+                                                 classCount: 4, seed: 6)
+            try assertStepIndependence(network, model)
+        }
+    }
+
+    private func assertStepIndependence(_ network: Network, _ model: String) throws {
+        let before = network.snapshot()
         var oracle = oracle(network)
+        defer { XCTAssertEqual(network.snapshot(), before, "\(model): scoring leaves the network as it was") }
         for t: Float in [1, 200] {
             let usual = try oracle.hessianGradientProduct(batches: 2, temperature: t).joined().map(Double.init)
             oracle.targetRelativeChange = 2e-3
             let finer = try oracle.hessianGradientProduct(batches: 2, temperature: t).flatMap { $0 }
             oracle.targetRelativeChange = NetworkGradientOracle.defaultTargetRelativeChange
             let error = relativeError(finer, usual)
-            print("grasp: LeNet 4×4, T = \(t): relative difference between targets 1e-2 and 2e-3: \(error)")
-            XCTAssertLessThan(error, 2e-3, "T = \(t)")
+            print("grasp: \(model) 4×4, T = \(t): relative difference between targets 1e-2 and 2e-3: \(error)")
+            XCTAssertLessThan(error, 2e-3, "\(model), T = \(t)")
         }
     }
 
