@@ -8,7 +8,9 @@ FLAGS      := -c release -Xswiftc -enable-testing
 TICKET     := .build/release/ticket
 TICKET_DATA ?=
 
-.PHONY: all setup build test bench bench-gemm data verify-data bench-data clean
+CI_SWEEP   := .build/ci-sweep
+
+.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train clean
 
 all: build
 
@@ -23,17 +25,41 @@ build: setup
 test: setup
 	$(SWIFT) build $(FLAGS) --build-tests
 	$(SWIFT) test $(FLAGS) --skip-build
+	@$(MAKE) --no-print-directory check-baseline
 
-# The main job on the embedded default data (vendored MNIST).
+# A seconds-long sweep compared against the committed baseline summary: a
+# change that moves any mean by more than 3 standard errors fails the build.
+check-baseline:
+	rm -rf $(CI_SWEEP)
+	$(TICKET) sweep Benchmarks/sweeps/ci.json --out $(CI_SWEEP)
+	$(TICKET) compare results/baseline/ci-summary.csv $(CI_SWEEP)/summary.csv --max-se 3
+
+# Regenerates the committed baseline (after an intended change of numerics).
+baseline: build
+	rm -rf $(CI_SWEEP)
+	$(TICKET) sweep Benchmarks/sweeps/ci.json --out $(CI_SWEEP)
+	cp $(CI_SWEEP)/summary.csv results/baseline/ci-summary.csv
+
+# The main job on the embedded default data (vendored MNIST): the default
+# sweep, resumable (rerun to continue), tables and plot in results/default/.
 bench: build
 	$(TICKET) data info datasets/mnist
+	$(TICKET) sweep Benchmarks/sweeps/default.json --out results/default
+	@column -s, -t < results/default/summary.csv | cut -c1-150
+
+# The study-scale manifests (hours to days on 2 cores; resumable).
+reproduce: build
+	@for m in Benchmarks/sweeps/study-*.json; do \
+	  $(TICKET) sweep $$m --dry-run --out results/$$(basename $$m .json) | tail -n 1; \
+	  $(TICKET) sweep $$m --out results/$$(basename $$m .json) || exit 1; \
+	done
 
 # GEMM against OpenBLAS (a benchmark-only dependency, in the separate
 # Benchmarks/ package, so the library never links it). OpenBLAS's kernel
 # overrides are unset so it picks its own kernel for this CPU.
 bench-gemm: setup
 	@scripts/ensure-deps.sh libopenblas-dev:openblas
-	cd Benchmarks && $(SWIFT) build $(RELEASE) --product gemm-bench
+	cd Benchmarks && $(SWIFT) build -c release --product gemm-bench
 	@uptime
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE Benchmarks/.build/release/gemm-bench --csv results/gemm.csv
 
@@ -50,3 +76,8 @@ bench-data: build
 
 clean:
 	rm -rf .build
+
+# Training throughput (LeNet-300-100 on MNIST, batch 60, SGD and Adam, 1 and
+# 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
+bench-train: build
+	scripts/bench-train.sh

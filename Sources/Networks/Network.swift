@@ -191,7 +191,7 @@ public final class Network {
             }
             if includingMasks, tensor.isPrunable, let mask = snapshot.masks[tensor.name] {
                 guard mask.count == tensor.count else { throw NetworkError("snapshot mask \(tensor.name) has the wrong size") }
-                tensor.maskBuffer!.copy(from: mask)
+                tensor.mask = mask
             }
             tensor.values = values
         }

@@ -36,6 +36,8 @@ public final class Parameter {
     let value: FloatBuffer
     let gradient: FloatBuffer
     let maskBuffer: FloatBuffer?
+    /// Whether every mask entry is 1 (dense training skips the gradient masking pass).
+    private(set) var maskIsFull = true
 
     init(name: String, kind: Kind, shape: [Int], fanIn: Int = 1, fanOut: Int = 1) {
         self.name = name
@@ -78,9 +80,10 @@ public final class Parameter {
         get { maskBuffer?.array }
         set {
             guard let maskBuffer else { preconditionFailure("\(name) is not prunable") }
-            guard let newValue else { maskBuffer.fill(1); return }
+            guard let newValue else { maskBuffer.fill(1); maskIsFull = true; return }
             precondition(newValue.allSatisfy { $0 == 0 || $0 == 1 }, "mask entries must be 0 or 1")
             maskBuffer.copy(from: newValue)
+            maskIsFull = !newValue.contains(0)
             applyMask()
         }
     }
@@ -125,7 +128,7 @@ public final class Parameter {
 
     /// Zeroes the gradient at masked entries: pruned weights get no gradient.
     func applyMaskToGradient() {
-        guard let maskBuffer else { return }
+        guard let maskBuffer, !maskIsFull else { return }
         let g = gradient.pointer, m = maskBuffer.pointer
         for i in 0..<count { g[i] = m[i] == 0 ? 0 : g[i] }
     }

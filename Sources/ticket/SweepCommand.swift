@@ -41,15 +41,25 @@ struct SweepCommand: ParsableCommand {
             let manifestURL = URL(fileURLWithPath: manifest)
             let runs = try SweepManifest.load(from: manifestURL).expand()
             let output = URL(fileURLWithPath: out)
+            // Fail before any training: every run's experiment must be buildable.
+            for config in runs {
+                _ = try PruningRunExecutor.experimentConfiguration(for: config).validated()
+            }
+            configureThreads(threads)
             if dryRun {
-                for config in slice.slice(runs) {
+                let mine = slice.slice(runs)
+                var pending: [RunConfig] = []
+                for config in mine {
                     let done = RunDirectory(output: output, config: config).isComplete(for: config)
+                    if !done { pending.append(config) }
                     print("\(config.hash) \(done ? "done" : "pending") \(config.model) \(config.dataset) "
                           + "\(config.criterion.label) \(config.schedule.label) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
                 }
+                let seconds = try estimatedSeconds(pending)
+                print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
+                      + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
                 return
             }
-            configureThreads(threads)
             var locator = DataLocator.standard()
             if let data { locator.roots.append(data) }
             let executor = PruningRunExecutor(locator: locator, warn: printError)
@@ -63,4 +73,46 @@ struct SweepCommand: ParsableCommand {
                   + String(format: "%.1f s; tables in %@", seconds, output.path))
         }
     }
+}
+
+/// Estimates the wall time of `runs` from a few timed training steps per
+/// (model, data shape) on synthetic inputs: no data needs to be present.
+private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
+    var perExample: [String: Double] = [:]
+    var total = 0.0
+    for config in runs {
+        let isCIFAR = config.dataset.hasPrefix("cifar")
+        let shape = isCIFAR ? FeatureShape(channels: 3, height: 32, width: 32) : FeatureShape(channels: 1, height: 28, width: 28)
+        let classes = config.dataset == "cifar-100" ? 100 : 10
+        let key = "\(config.model)/\(shape)/\(config.training.batchSize)"
+        if perExample[key] == nil {
+            let network = try ModelRegistry.make(config.model, inputShape: shape, classCount: classes, seed: 1)
+            let batch = config.training.batchSize
+            let inputs = [Float](repeating: 0.5, count: batch * shape.count)
+            let labels = [Int32](repeating: 1, count: batch)
+            func step() {
+                inputs.withUnsafeBufferPointer { x in
+                    labels.withUnsafeBufferPointer { y in
+                        _ = network.computeGradients(inputs: x.baseAddress!, labels: y.baseAddress!, count: batch)
+                    }
+                }
+            }
+            step()
+            let start = ContinuousClock.now
+            let steps = 3
+            for _ in 0..<steps { step() }
+            perExample[key] = (ContinuousClock.now - start).seconds / Double(steps * batch)
+        }
+        let trainExamples = Double(config.training.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
+        // Evaluation of the 10,000 test examples each epoch: a forward pass, about a third of a training step.
+        total += Double(config.plannedEpochs) * perExample[key]! * (trainExamples + 10_000.0 / 3)
+    }
+    return total
+}
+
+private func formatDuration(_ seconds: Double) -> String {
+    if seconds < 120 { return String(format: "%.0f s", seconds) }
+    if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
+    if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600) }
+    return String(format: "%.1f days", seconds / 86400)
 }

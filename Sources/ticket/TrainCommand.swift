@@ -1,7 +1,7 @@
 import ArgumentParser
-import MatrixKernels
 import Datasets
 import Foundation
+import MatrixKernels
 import Networks
 
 struct TrainCommand: ParsableCommand {
@@ -28,10 +28,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Linear warm-up steps.") var warmupSteps: Int = 0
     @Option(help: "Model seed: the initial weights depend only on it.") var seed: UInt64 = 1
     @Option(help: "Data-order seed (default: the model seed).") var dataSeed: UInt64?
-    @Option(help: "Initialiser (default: the model's): kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform.")
+    @Option(name: [.customLong("init"), .long],
+            help: "Initialiser (default: the model's): kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform.")
     var initializer: String?
+    @Option(help: "Input scaling: standard (per-channel mean/std of the training split) or unit (pixel/255).")
+    var normalization: String = "standard"
     @Option(help: "Worker threads for the matrix kernels.") var threads: Int = 2
     @Option(help: "Use only the first N training examples (quick runs).") var trainLimit: Int?
+    @Option(help: "Evaluate on only the first N test examples (quick runs).") var testLimit: Int?
     @Option(help: "Write the per-epoch rows to this CSV file.") var csv: String?
     @Option(help: "Write a checkpoint here after every epoch (atomically).") var checkpoint: String?
     @Option(help: "Resume from this checkpoint.") var resume: String?
@@ -57,6 +61,9 @@ struct TrainCommand: ParsableCommand {
                 guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationFailure("bad milestone \(text)") }
                 return value
             }
+            guard ["standard", "unit"].contains(normalization) else {
+                throw ValidationFailure("unknown normalization \(normalization); use standard or unit")
+            }
             configureThreads(threads)
 
             var locator = DataLocator.standard()
@@ -64,6 +71,7 @@ struct TrainCommand: ParsableCommand {
             var data = try locator.load(named: dataset)
             if let note = data.train.partialNote { printError("warning: \(dataset): \(note)") }
             if let trainLimit { data.train = data.train.prefix(trainLimit) }
+            if let testLimit { data.test = data.test.prefix(testLimit) }
 
             let input = FeatureShape(channels: data.train.shape.channels, height: data.train.shape.height,
                                      width: data.train.shape.width)
@@ -76,7 +84,8 @@ struct TrainCommand: ParsableCommand {
                 epochs: epochs, batchSize: batchSize, optimizer: optimizerConfiguration,
                 schedule: LearningRateSchedule(milestones: milestoneEpochs, warmupSteps: warmupSteps),
                 dataSeed: dataSeed ?? seed)
-            let trainer = Trainer(network: network, data: data, configuration: configuration)
+            let scaling = normalization == "unit" ? Normalization.unitInterval(channels: data.train.shape.channels) : nil
+            let trainer = Trainer(network: network, data: data, configuration: configuration, normalization: scaling)
             if let resume { try trainer.restore(Checkpoint.read(from: resume)) }
 
             let log = EpochLog(csvPath: csv, model: model, dataset: dataset, seed: seed, threads: threads,
@@ -180,5 +189,5 @@ final class ProgressBar: TrainingCallback {
 
 /// Sets the matrix kernels' worker count.
 func configureThreads(_ count: Int) {
-    WorkerPool.shared.threadCount = count
+    setThreadCount(count)
 }

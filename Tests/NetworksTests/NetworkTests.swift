@@ -126,3 +126,40 @@ final class NetworkTests: XCTestCase {
         XCTAssertThrowsError(try ModelRegistry.make("no-such-model", seed: 1))
     }
 }
+
+final class HessianTests: XCTestCase {
+    /// One dense layer (no bias) with softmax cross-entropy on one example:
+    /// H = (diag(p) − ppᵀ) ⊗ xxᵀ, so (Hv)[o][i] = Σ_o' (diag(p) − ppᵀ)[o][o'] · (v[o'] · x) · x[i].
+    func testHessianVectorProductMatchesTheClosedForm() throws {
+        let layer = Dense(name: "fc", inputs: 3, outputs: 4, bias: false)
+        let network = try Network(name: "linear", inputShape: FeatureShape(channels: 3, height: 1, width: 1),
+                                  classCount: 4, layers: [layer])
+        network.initialize(seed: 2, scheme: .glorotNormal)
+        let data = DatasetPair(
+            train: Dataset(name: "one", split: .train, shape: ImageShape(height: 1, width: 1, channels: 3), classCount: 4,
+                           pixels: [200, 30, 120], labels: [2]),
+            test: Dataset(name: "one", split: .test, shape: ImageShape(height: 1, width: 1, channels: 3), classCount: 4,
+                          pixels: [200, 30, 120], labels: [2]))
+        var iterator = BatchIterator(dataset: data.train, batchSize: 1, normalization: .unitInterval(channels: 3), seed: 1)
+        var batch = Batch(capacity: 1, shape: data.train.shape)
+        XCTAssertTrue(iterator.next(into: &batch))
+        let x = Array(batch.inputs[0..<3]).map(Double.init)
+        let w = layer.weight.values.map(Double.init)
+        let logits = (0..<4).map { o in (0..<3).reduce(0.0) { $0 + w[o * 3 + $1] * x[$1] } }
+        let top = logits.max()!
+        let e = logits.map { exp($0 - top) }, p = e.map { $0 / e.reduce(0, +) }
+        var generator = SeededGenerator(seed: 3)
+        let v = (0..<12).map { _ in Float(2 * generator.nextUniformDouble() - 1) }
+        let before = layer.weight.values
+        let hv = try network.hessianVectorProduct(on: batch, vector: ["fc.weight": v])["fc.weight"]!
+        XCTAssertEqual(layer.weight.values, before, "weights restored")
+        let vx = (0..<4).map { o in (0..<3).reduce(0.0) { $0 + Double(v[o * 3 + $1]) * x[$1] } }
+        for o in 0..<4 {
+            let s = (0..<4).reduce(0.0) { $0 + ((o == $1 ? p[o] : 0) - p[o] * p[$1]) * vx[$1] }
+            for i in 0..<3 {
+                XCTAssertEqual(Double(hv[o * 3 + i]), s * x[i], accuracy: 2e-3 * max(1, abs(s * x[i])), "Hv[\(o)][\(i)]")
+            }
+        }
+        XCTAssertTrue(hv.contains { abs($0) > 0.01 }, "a non-trivial product")
+    }
+}

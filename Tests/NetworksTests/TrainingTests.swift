@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import MatrixKernels
 import XCTest
 @testable import Networks
 
@@ -188,5 +189,24 @@ final class TrainingTests: XCTestCase {
         for i in 0..<tensor.count {
             XCTAssertEqual(tensor.values[i], w1[i] - 0.1 * g[i] * 2.5, accuracy: 1e-6)
         }
+    }
+}
+
+final class ThreadDeterminismTests: XCTestCase {
+    /// The GEMM splits large products over threads; the weights after
+    /// training must not depend on how many.
+    func testOneAndTwoThreadsGiveIdenticalBits() {
+        func run(threads: Int) -> [String: [UInt32]] {
+            setThreadCount(threads)
+            defer { setThreadCount(2) }
+            let layers: [Layer] = [Flatten(name: "flatten")] + denseStack([256, 128, 4], inputs: 72)
+            let network = try! Network(name: "wide-mlp", inputShape: FeatureShape(channels: 2, height: 6, width: 6),
+                                       classCount: 4, layers: layers)
+            network.initialize(seed: 3, scheme: .kaimingNormal)
+            let configuration = TrainingConfiguration(epochs: 2, batchSize: 48, optimizer: .adam(learningRate: 1e-3), dataSeed: 1)
+            Trainer(network: network, data: syntheticData(trainCount: 96), configuration: configuration).train()
+            return bits(network)
+        }
+        XCTAssertEqual(run(threads: 1), run(threads: 2))
     }
 }

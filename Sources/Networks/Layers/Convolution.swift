@@ -22,6 +22,7 @@ final class Convolution: Layer {
     private var columns: FloatBuffer?
     private var columnGradient: FloatBuffer?
     private var input: UnsafePointer<Float>?
+    private var cachedGeometry: ConvolutionGeometry?
 
     init(name: String, inputs: Int, outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) {
         self.name = name
@@ -57,63 +58,18 @@ final class Convolution: Layer {
         outShape = try! outputShape(for: inputShape)
         ensureCapacity(&output, batchCapacity * outShape.count)
         ensureCapacity(&inputGradient, batchCapacity * inShape.count)
+        cachedGeometry = geometry
         if !isPointwise {
             ensureCapacity(&columns, taps * outShape.planeSize)
             ensureCapacity(&columnGradient, taps * outShape.planeSize)
         }
     }
 
-    /// Lays out the receptive fields of one example as a `taps × (outH·outW)` matrix.
-    private func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>) {
-        let h = inShape.height, w = inShape.width, oh = outShape.height, ow = outShape.width
-        var row = 0
-        for c in 0..<inputChannels {
-            let plane = x + c * h * w
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let dst = col + row * oh * ow
-                    for oy in 0..<oh {
-                        let iy = oy * stride - padding + ky
-                        let line = dst + oy * ow
-                        if iy < 0 || iy >= h {
-                            line.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = plane + iy * w
-                        for ox in 0..<ow {
-                            let ix = ox * stride - padding + kx
-                            line[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
-    }
-
-    /// Adds a column-matrix gradient back onto the input positions it came from.
-    private func col2im(_ col: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        let h = inShape.height, w = inShape.width, oh = outShape.height, ow = outShape.width
-        dx.update(repeating: 0, count: inShape.count)
-        var row = 0
-        for c in 0..<inputChannels {
-            let plane = dx + c * h * w
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let src = col + row * oh * ow
-                    for oy in 0..<oh {
-                        let iy = oy * stride - padding + ky
-                        guard iy >= 0 && iy < h else { continue }
-                        let line = src + oy * ow, dst = plane + iy * w
-                        for ox in 0..<ow {
-                            let ix = ox * stride - padding + kx
-                            if ix >= 0 && ix < w { dst[ix] += line[ox] }
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
+    /// The kernels' description of this convolution on the prepared input.
+    private var geometry: ConvolutionGeometry {
+        ConvolutionGeometry(channels: inputChannels, height: inShape.height, width: inShape.width,
+                            kernelHeight: kernel, kernelWidth: kernel, strideY: stride, strideX: stride,
+                            paddingY: padding, paddingX: padding)
     }
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
@@ -126,7 +82,7 @@ final class Convolution: Layer {
             if isPointwise {
                 col = x
             } else {
-                im2col(x, into: columns!.pointer)
+                im2col(x, geometry: cachedGeometry!, into: columns!.pointer)
                 col = UnsafePointer(columns!.pointer)
             }
             gemm(m: outputChannels, n: pixels, k: taps, a: weight.value.pointer, lda: taps,
@@ -155,7 +111,7 @@ final class Convolution: Layer {
             } else {
                 // Recomputed rather than kept from the forward pass: a batch of
                 // column matrices would cost (in·k²)× the activations' memory.
-                im2col(x, into: columns!.pointer)
+                im2col(x, geometry: cachedGeometry!, into: columns!.pointer)
                 col = UnsafePointer(columns!.pointer)
             }
             // dW += dY_n · col_nᵀ, summed over examples in order (deterministic).
@@ -170,7 +126,7 @@ final class Convolution: Layer {
                     let dcol = columnGradient!.pointer
                     gemm(transA: .transposed, transB: .none, m: taps, n: pixels, k: outputChannels,
                          a: weight.value.pointer, lda: taps, b: dy, ldb: pixels, beta: 0, c: dcol, ldc: pixels)
-                    col2im(dcol, into: dx)
+                    col2im(dcol, geometry: cachedGeometry!, into: dx)
                 }
             }
         }
@@ -180,12 +136,9 @@ final class Convolution: Layer {
             let db = bias.gradient.pointer
             db.update(repeating: 0, count: outputChannels)
             for n in 0..<count {
-                for oc in 0..<outputChannels {
-                    let line = outputGradient + n * outShape.count + oc * pixels
-                    var sum: Float = 0
-                    for p in 0..<pixels { sum += line[p] }
-                    db[oc] += sum
-                }
+                // Per-example channel sums, added in example order: reproducible.
+                rowSums(outputGradient + n * outShape.count, rows: outputChannels, columns: pixels, ld: pixels,
+                        into: db, accumulate: true)
             }
         }
         return needsInputGradient ? UnsafePointer(inputGradient!.pointer) : nil

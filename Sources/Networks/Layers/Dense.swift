@@ -39,11 +39,7 @@ final class Dense: Layer {
         gemm(transA: .none, transB: .transposed, m: count, n: outputCount, k: inputCount,
              a: input, lda: inputCount, b: weight.value.pointer, ldb: inputCount, beta: 0, c: y, ldc: outputCount)
         if let bias {
-            let b = bias.value.pointer
-            for row in 0..<count {
-                let r = y + row * outputCount
-                for j in 0..<outputCount { r[j] += b[j] }
-            }
+            addBias(y, rows: count, columns: outputCount, ld: outputCount, bias: bias.value.pointer, relu: false)
         }
         return UnsafePointer(y)
     }
@@ -57,12 +53,7 @@ final class Dense: Layer {
         weight.applyMaskToGradient()
         if let bias {
             // Column sums in a fixed row order: deterministic whatever the threads.
-            let db = bias.gradient.pointer
-            db.update(repeating: 0, count: outputCount)
-            for row in 0..<count {
-                let r = outputGradient + row * outputCount
-                for j in 0..<outputCount { db[j] += r[j] }
-            }
+            columnSums(outputGradient, rows: count, columns: outputCount, ld: outputCount, into: bias.gradient.pointer)
         }
         guard needsInputGradient else { return nil }
         // dX = dY · W   ([N, out] · [out, in])

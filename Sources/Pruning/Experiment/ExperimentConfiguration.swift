@@ -84,4 +84,14 @@ public struct ExperimentConfiguration: Sendable, Hashable, Codable {
         self.training = training
         self.seeds = seeds
     }
+
+    /// Checks what can be checked without data: the criterion exists and
+    /// takes these parameters, the model exists. Returns `self`.
+    public func validated() throws -> ExperimentConfiguration {
+        _ = try CriterionRegistry.make(criterion, parameters: criterionParameters)
+        guard ModelRegistry.descriptor(named: model) != nil else {
+            throw PruningError.invalidParameter(criterion: criterion, "unknown model '\(model)' (known: \(ModelRegistry.names.joined(separator: ", ")))")
+        }
+        return self
+    }
 }
