@@ -198,6 +198,9 @@ final class SynFlowTests: XCTestCase {
     }
 
     func testIterativeRoundsWithAStepwiseCriterionAreRefused() {
+        // Before any data is loaded (the sweep validates every run first) and by the experiment.
+        XCTAssertThrowsError(try toyConfiguration(criterion: "synflow", schedule: .iterative(rate: 0.5, rounds: 2, rewindIteration: 0)).validated())
+        XCTAssertNoThrow(try toyConfiguration(criterion: "synflow", schedule: .atInitialization(density: 0.5)).validated())
         XCTAssertThrowsError(try PruningExperiment(configuration: toyConfiguration(
             criterion: "synflow", schedule: .iterative(rate: 0.5, rounds: 2, rewindIteration: 0)), data: toyData())) { error in
             XCTAssertTrue("\(error)".contains("at-init"), "\(error)")

@@ -32,10 +32,6 @@ public final class PruningExperiment {
         case let .iterative(rate, rounds, rewind):
             guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
             guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
-            if criterion.pruningSteps > 1 {
-                throw PruningError.invalidParameter(criterion: criterion.name,
-                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
-            }
             guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
         case let .earlyOneShot(denseEpochs, density):
             guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
@@ -44,6 +40,21 @@ public final class PruningExperiment {
             }
         case let .atInitialization(density):
             guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
+        }
+        try Self.checkCompatibility(of: criterion, with: configuration.schedule)
+    }
+
+    /// Whether `criterion` can run under `schedule` at all (before any data is loaded).
+    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule) throws {
+        switch schedule {
+        case .iterative:
+            if criterion.pruningSteps > 1 {
+                throw PruningError.invalidParameter(criterion: criterion.name,
+                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
+            }
+        case .earlyOneShot:
+            break
+        case .atInitialization:
             if criterion.requirements.contains(.accumulatedGradients) {
                 throw PruningError.missingInput(criterion: criterion.name,
                     "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
