@@ -54,7 +54,8 @@ public final class PruningRunExecutor: RunExecutor {
         let parameters = CriterionParameters(
             gamma: config.criterion.number("gamma").map(Float.init),
             accumulate: config.criterion.text("accumulate"),
-            batches: config.criterion.number("batches").map { Int($0) })
+            batches: config.criterion.number("batches").map { Int($0) },
+            iterations: config.criterion.number("iterations").map { Int($0) })
         return ExperimentConfiguration(
             model: config.model, criterion: config.criterion.name, criterionParameters: parameters,
             schedule: schedule,
