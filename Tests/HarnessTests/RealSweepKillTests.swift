@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+@testable import Harness
+
+/// The real `ticket sweep` (trainer and pruning included), SIGKILLed in the
+/// middle of a run and rerun, must give the tables of an uninterrupted sweep.
+final class RealSweepKillTests: XCTestCase {
+    private let manifest = """
+    {"models": ["lenet-300-100"], "datasets": ["mnist"],
+     "criteria": [{"name": "magnitude"}, {"name": "data-dependent"}],
+     "schedules": [{"kind": "iterative", "rate": 0.5, "rounds": 3, "rewindIteration": 0}],
+     "seeds": [1],
+     "training": {"optimizer": "sgd", "learningRate": 0.05, "momentum": 0.9, "batchSize": 60,
+                  "epochsPerRound": 1, "trainExamples": 600}}
+    """
+
+    private func executable() throws -> URL {
+        let bundle = Bundle(for: RealSweepKillTests.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("ticket") }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            struct NotBuilt: Error {}
+            throw NotBuilt()
+        }
+        return found
+    }
+
+    private func sweep(_ manifest: URL, into output: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = ["sweep", manifest.path, "--out", output.path, "--threads", "1"]
+        // The vendored MNIST, found relative to the repository root.
+        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// runs.csv with the wall-time column blanked.
+    private func runsWithoutWallTime(_ directory: URL) throws -> [[String]] {
+        let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
+        let wall = try XCTUnwrap(table.header.firstIndex(of: "wall_seconds"))
+        return try String(contentsOf: directory.appendingPathComponent("runs.csv"), encoding: .utf8)
+            .split(separator: "\r\n").map { line in
+                var fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                if fields.count > wall { fields[wall] = "" }
+                return fields
+            }
+    }
+
+    func testKillDashNineMidRunThenRerunGivesTheUninterruptedTables() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifestURL = dir.appendingPathComponent("m.json")
+        try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
+        let clean = dir.appendingPathComponent("clean"), killed = dir.appendingPathComponent("killed")
+
+        let reference = try sweep(manifestURL, into: clean)
+        reference.waitUntilExit()
+        XCTAssertEqual(reference.terminationStatus, 0)
+
+        // Kill as soon as some run has a round checkpoint but is not done.
+        let victim = try sweep(manifestURL, into: killed)
+        let runs = killed.appendingPathComponent("runs")
+        var killedMidRun = false
+        let deadline = Date().addingTimeInterval(120)
+        while victim.isRunning, Date() < deadline, !killedMidRun {
+            let directories = (try? FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil)) ?? []
+            if directories.contains(where: {
+                FileManager.default.fileExists(atPath: $0.appendingPathComponent("checkpoint.json").path)
+                    && !FileManager.default.fileExists(atPath: $0.appendingPathComponent("done.json").path)
+            }) {
+                kill(victim.processIdentifier, SIGKILL)
+                killedMidRun = true
+            } else {
+                usleep(2_000)
+            }
+        }
+        victim.waitUntilExit()
+        XCTAssertTrue(killedMidRun, "the sweep finished before it could be killed mid-run")
+        XCTAssertEqual(victim.terminationReason, .uncaughtSignal)
+
+        let rerun = try sweep(manifestURL, into: killed)
+        rerun.waitUntilExit()
+        XCTAssertEqual(rerun.terminationStatus, 0)
+
+        for table in ["summary.csv", "layers.csv", "overlap.csv"] {
+            XCTAssertEqual(try Data(contentsOf: clean.appendingPathComponent(table)),
+                           try Data(contentsOf: killed.appendingPathComponent(table)), "\(table) differs")
+        }
+        XCTAssertEqual(try runsWithoutWallTime(clean), try runsWithoutWallTime(killed))
+    }
+}
