@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], swiftSettings: numericSettings),
+        .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
                 swiftSettings: numericSettings),
         .executableTarget(

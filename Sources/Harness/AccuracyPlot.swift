@@ -12,6 +12,14 @@ public enum AccuracyPlot {
     // Colour-blind-safe (Okabe–Ito), then greys.
     static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
                           "#999999"]
+    // Criteria often tie (the study's iterative results): dashes keep
+    // overlapping lines distinguishable, also in greyscale print.
+    static let dashes = ["", "7 4", "2 3", "9 3 2 3"]
+
+    static func dash(_ index: Int) -> String {
+        let pattern = dashes[index % dashes.count]
+        return pattern.isEmpty ? "" : " stroke-dasharray=\"\(pattern)\""
+    }
 
     /// The SVG document for `summary` rows.
     public static func svg(_ summary: [SummaryRow]) -> String {
@@ -41,9 +49,10 @@ public enum AccuracyPlot {
         var x = 12.0
         for (i, criterion) in criteria.enumerated() {
             let colour = palette[i % palette.count]
-            out += "<rect x=\"\(f(x))\" y=\"10\" width=\"18\" height=\"10\" fill=\"\(colour)\" fill-opacity=\"0.25\" stroke=\"\(colour)\"/>"
-            out += "<text x=\"\(f(x + 24))\" y=\"19\">\(escape(criterion))</text>\n"
-            x += 34 + Double(criterion.count) * 7
+            out += "<rect x=\"\(f(x))\" y=\"8\" width=\"26\" height=\"12\" fill=\"\(colour)\" fill-opacity=\"0.18\"/>"
+            out += "<line x1=\"\(f(x))\" y1=\"14\" x2=\"\(f(x + 26))\" y2=\"14\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash(i))/>"
+            out += "<text x=\"\(f(x + 32))\" y=\"18\">\(escape(criterion))</text>\n"
+            x += 44 + Double(criterion.count) * 7
         }
         for (index, panel) in panels.enumerated() {
             let originX = Double(index % columns) * panelWidth
@@ -75,7 +84,11 @@ public enum AccuracyPlot {
         if maxLog - minLog < 1 { maxLog += 0.5; minLog -= 0.5 }
         let xOf = { (density: Double) in left + (maxLog - log2(density)) / (maxLog - minLog) * (right - left) }
         // y: accuracy over the means and bands, padded, on a round step.
-        let values = points.flatMap { [$0.row.mean!, $0.row.ciLow ?? $0.row.mean!, $0.row.ciHigh ?? $0.row.mean!] }
+        // With few seeds a t interval can reach past 0 or 1 (t = 12.7 for
+        // n = 2); accuracy cannot, so bands are cut at [0, 1].
+        func bandLow(_ row: SummaryRow) -> Double { max(0, min(1, row.ciLow ?? row.mean!)) }
+        func bandHigh(_ row: SummaryRow) -> Double { max(0, min(1, row.ciHigh ?? row.mean!)) }
+        let values = points.flatMap { [$0.row.mean!, bandLow($0.row), bandHigh($0.row)] }
         var low = values.min()!, high = values.max()!
         let spread = max(high - low, 0.01)
         low = max(0, low - spread * 0.08)
@@ -113,19 +126,20 @@ public enum AccuracyPlot {
             let series = points.filter { $0.row.criterion == criterion }.sorted { $0.density > $1.density }
             guard !series.isEmpty else { continue }
             let colour = palette[i % palette.count]
-            let upper = series.map { "\(f(xOf($0.density))),\(f(yOf($0.row.ciHigh ?? $0.row.mean!)))" }
-            let lower = series.reversed().map { "\(f(xOf($0.density))),\(f(yOf($0.row.ciLow ?? $0.row.mean!)))" }
+            let upper = series.map { "\(f(xOf($0.density))),\(f(yOf(bandHigh($0.row))))" }
+            let lower = series.reversed().map { "\(f(xOf($0.density))),\(f(yOf(bandLow($0.row))))" }
             if series.count > 1 {
                 out += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
             let line = series.map { "\(f(xOf($0.density))),\(f(yOf($0.row.mean!)))" }
-            out += "<polyline points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            out += "<polyline points=\"\(line.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash(i))/>\n"
             for point in series {
                 let x = xOf(point.density)
                 out += "<circle cx=\"\(f(x))\" cy=\"\(f(yOf(point.row.mean!)))\" r=\"3\" fill=\"\(colour)\">"
                     + "<title>\(escape(criterion)) at \(point.row.density): \(CSV.number(point.row.mean)) (n = \(point.row.n))</title></circle>"
-                if series.count == 1, let lo = point.row.ciLow, let hi = point.row.ciHigh {
-                    out += "<line x1=\"\(f(x))\" y1=\"\(f(yOf(lo)))\" x2=\"\(f(x))\" y2=\"\(f(yOf(hi)))\" stroke=\"\(colour)\"/>"
+                if series.count == 1, point.row.ciLow != nil {
+                    out += "<line x1=\"\(f(x))\" y1=\"\(f(yOf(bandLow(point.row))))\" x2=\"\(f(x))\" "
+                        + "y2=\"\(f(yOf(bandHigh(point.row))))\" stroke=\"\(colour)\"/>"
                 }
                 out += "\n"
             }

@@ -54,7 +54,8 @@ public final class PruningRunExecutor: RunExecutor {
         let parameters = CriterionParameters(
             gamma: config.criterion.number("gamma").map(Float.init),
             accumulate: config.criterion.text("accumulate"),
-            batches: config.criterion.number("batches").map { Int($0) })
+            batches: config.criterion.number("batches").map { Int($0) },
+            iterations: config.criterion.number("iterations").map { Int($0) })
         return ExperimentConfiguration(
             model: config.model, criterion: config.criterion.name, criterionParameters: parameters,
             schedule: schedule,
@@ -80,7 +81,8 @@ public final class PruningRunExecutor: RunExecutor {
                 throw FileError(checkpointURL.path, "unreadable checkpoint (\(error)); delete it to restart this run")
             }
         }
-        let experiment = try PruningExperiment(configuration: Self.experimentConfiguration(for: config), data: data(for: config))
+        let data = try data(for: config)
+        let experiment = try PruningExperiment(configuration: Self.experimentConfiguration(for: config), data: data)
         let epochsPerRound = config.training.epochsPerRound
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
         var epochsDone = resumedRounds * epochsPerRound
@@ -115,9 +117,12 @@ public final class PruningRunExecutor: RunExecutor {
                 testLoss: result.finalTestLoss.isNaN ? nil : result.finalTestLoss,
                 trainLoss: result.finalTrainLoss.isNaN ? nil : result.finalTrainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds,
-                status: RunStatus(rawValue: result.status.rawValue) ?? .ok,
-                layers: result.layers.map { LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining) },
+                status: result.status,
+                layers: result.layers.map {
+                    LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining,
+                               requestedDensity: $0.requestedDensity)
+                },
                 mask: mask)
-        })
+        }, trainExamples: data.train.count, dataNote: data.train.partialNote)
     }
 }

@@ -5,11 +5,15 @@ public struct LayerCount: Hashable, Sendable {
     public var name: String
     public var weights: Int
     public var remaining: Int
+    /// The density asked of this layer: its own target (layerwise scope),
+    /// the global target (global scope), `nil` when it is excluded from pruning.
+    public var requestedDensity: Double?
 
-    public init(name: String, weights: Int, remaining: Int) {
+    public init(name: String, weights: Int, remaining: Int, requestedDensity: Double? = nil) {
         self.name = name
         self.weights = weights
         self.remaining = remaining
+        self.requestedDensity = requestedDensity
     }
 }
 
@@ -54,9 +58,16 @@ public struct RoundOutcome: Hashable, Sendable {
 /// early only after a round with status `diverged`).
 public struct RunOutcome: Hashable, Sendable {
     public var rounds: [RoundOutcome]
+    /// Training examples the run used (recorded in every row, so a run on
+    /// part of a data set is never mistaken for a full one).
+    public var trainExamples: Int?
+    /// What was unusual about the data, e.g. a partial training set.
+    public var dataNote: String?
 
-    public init(rounds: [RoundOutcome]) {
+    public init(rounds: [RoundOutcome], trainExamples: Int? = nil, dataNote: String? = nil) {
         self.rounds = rounds
+        self.trainExamples = trainExamples
+        self.dataNote = dataNote
     }
 }
 

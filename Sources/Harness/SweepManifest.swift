@@ -22,7 +22,8 @@ import Foundation
 public struct SweepManifest: Decodable, Hashable, Sendable {
     /// A free-form name (not part of any run's hash).
     public var name: String?
-    public var description: String?
+    /// The manifest's `"description"` (free text, not hashed).
+    public var notes: String?
     public var models: [String]
     public var datasets: [String]
     public var criteria: [CriterionConfig]
@@ -105,7 +106,7 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
         try decoder.rejectUnknownKeys(allowed: Keys.top)
         let container = try decoder.container(keyedBy: AnyKey.self)
         name = try container.decodeIfPresent(String.self, forKey: AnyKey("name"))
-        description = try container.decodeIfPresent(String.self, forKey: AnyKey("description"))
+        notes = try container.decodeIfPresent(String.self, forKey: AnyKey("description"))
         models = try container.decodeNames("models")
         datasets = try container.decodeNames("datasets")
 

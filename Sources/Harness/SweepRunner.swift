@@ -123,7 +123,8 @@ public struct SweepRunner {
                 densityAchieved: result.densityAchieved, testAccuracyFinal: result.testAccuracyFinal,
                 testAccuracyBest: result.testAccuracyBest, testLoss: result.testLoss, trainLoss: result.trainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds, status: result.status,
-                configHash: config.hash, gitCommit: gitCommit))
+                configHash: config.hash, gitCommit: gitCommit,
+                trainExamples: outcome.trainExamples, dataNote: outcome.dataNote))
             for layer in result.layers {
                 guard layer.remaining >= 0 && layer.remaining <= layer.weights else {
                     throw SweepError.badOutcome(run: config.hash, reason:
@@ -132,7 +133,8 @@ public struct SweepRunner {
                 layers.append(LayerRow(
                     model: config.model, dataset: config.dataset, criterion: config.criterion.label,
                     schedule: config.schedule.label, seed: config.seeds.run, round: result.round, layer: layer.name,
-                    weights: layer.weights, remaining: layer.remaining, configHash: config.hash))
+                    weights: layer.weights, remaining: layer.remaining, densityRequested: layer.requestedDensity,
+                    configHash: config.hash))
             }
             if let mask = result.mask {
                 try AtomicFile.write(mask.encoded(), to: directory.mask(round: result.round))

@@ -1,13 +1,7 @@
-/// How a round ended.
-public enum RunStatus: String, Hashable, Sendable, CaseIterable {
-    /// Trained normally.
-    case ok
-    /// Pruning disconnected the network (a layer kept no weights, or the
-    /// accuracy fell to chance); reported, never hidden.
-    case collapsed
-    /// The loss became non-finite.
-    case diverged
-}
+import Pruning
+
+/// How a round ended (ok, collapsed, diverged): the pruning module's status, as the tables spell it.
+public typealias RunStatus = RoundStatus
 
 /// One row of `runs.csv`: one run at the end of one round.
 public struct RunRow: CSVRow, Hashable, Sendable {
@@ -31,11 +25,18 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public var status: RunStatus
     public var configHash: String
     public var gitCommit: String
+    /// Training examples used; a partial data set shows here.
+    public var trainExamples: Int?
+    /// Anything unusual about the data (e.g. "partial training set: 1 of 5 files").
+    public var dataNote: String?
 
     public init(model: String, dataset: String, criterion: String, schedule: String, seed: UInt64, round: Int,
                 densityRequested: Double, densityAchieved: Double, testAccuracyFinal: Double?,
                 testAccuracyBest: Double?, testLoss: Double?, trainLoss: Double?, epochs: Int,
-                wallSeconds: Double, status: RunStatus, configHash: String, gitCommit: String) {
+                wallSeconds: Double, status: RunStatus, configHash: String, gitCommit: String,
+                trainExamples: Int? = nil, dataNote: String? = nil) {
+        self.trainExamples = trainExamples
+        self.dataNote = dataNote
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -58,7 +59,7 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public static let columns = [
         "model", "dataset", "criterion", "schedule", "seed", "round", "density_requested", "density_achieved",
         "test_accuracy_final", "test_accuracy_best", "test_loss", "train_loss", "epochs", "wall_seconds",
-        "status", "config_hash", "git_commit",
+        "status", "config_hash", "git_commit", "train_examples", "data_note",
     ]
 
     /// The columns that legitimately differ between two executions of the
@@ -69,7 +70,7 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         [model, dataset, criterion, schedule, String(seed), String(round), CSV.number(densityRequested),
          CSV.number(densityAchieved), CSV.number(testAccuracyFinal), CSV.number(testAccuracyBest),
          CSV.number(testLoss), CSV.number(trainLoss), String(epochs), CSV.number(wallSeconds),
-         status.rawValue, configHash, gitCommit]
+         status.rawValue, configHash, gitCommit, trainExamples.map(String.init) ?? "", dataNote ?? ""]
     }
 
     public init(_ row: CSVFields) throws {
@@ -94,6 +95,16 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         self.status = status
         configHash = try row.string("config_hash")
         gitCommit = try row.string("git_commit")
+        let examples = try row.string("train_examples")
+        if examples.isEmpty {
+            trainExamples = nil
+        } else if let value = Int(examples) {
+            trainExamples = value
+        } else {
+            throw row.fail("train_examples", "\"\(examples)\" is not a whole number")
+        }
+        let note = try row.string("data_note")
+        dataNote = note.isEmpty ? nil : note
     }
 }
 
@@ -110,10 +121,13 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
     public var weights: Int
     /// Weights the mask keeps.
     public var remaining: Int
+    /// The density asked of this layer (its own or the global target; `nil`
+    /// when the layer is excluded from pruning).
+    public var densityRequested: Double?
     public var configHash: String
 
     public init(model: String, dataset: String, criterion: String, schedule: String, seed: UInt64, round: Int,
-                layer: String, weights: Int, remaining: Int, configHash: String) {
+                layer: String, weights: Int, remaining: Int, densityRequested: Double? = nil, configHash: String) {
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -123,20 +137,24 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
         self.layer = layer
         self.weights = weights
         self.remaining = remaining
+        self.densityRequested = densityRequested
         self.configHash = configHash
     }
 
-    /// remaining / weights (0 for an empty layer: a collapsed layer shows as 0).
-    public var density: Double { weights == 0 ? 0 : Double(remaining) / Double(weights) }
+    /// remaining / weights (1 for a layer without weights, which cannot be pruned).
+    public var density: Double { weights == 0 ? 1 : Double(remaining) / Double(weights) }
+
+    /// The layer lost every weight: the network is cut here (layer collapse).
+    public var collapsed: Bool { weights > 0 && remaining == 0 }
 
     public static let columns = [
-        "model", "dataset", "criterion", "schedule", "seed", "round", "layer", "weights", "remaining", "density",
-        "config_hash",
+        "model", "dataset", "criterion", "schedule", "seed", "round", "layer", "weights", "remaining",
+        "density_requested", "density", "collapsed", "config_hash",
     ]
 
     public var fields: [String] {
         [model, dataset, criterion, schedule, String(seed), String(round), layer, String(weights),
-         String(remaining), CSV.number(density), configHash]
+         String(remaining), CSV.number(densityRequested), CSV.number(density), collapsed ? "yes" : "no", configHash]
     }
 
     public init(_ row: CSVFields) throws {
@@ -149,6 +167,7 @@ public struct LayerRow: CSVRow, Hashable, Sendable {
         layer = try row.string("layer")
         weights = try row.int("weights")
         remaining = try row.int("remaining")
+        densityRequested = try row.optionalDouble("density_requested")
         configHash = try row.string("config_hash")
         guard remaining >= 0 && remaining <= weights else {
             throw row.fail("remaining", "\(remaining) is outside 0...\(weights)")

@@ -34,9 +34,10 @@ public func gemm(
         return
     }
     let plan = GEMMPlan(
-        a: StridedMatrix(a, leadingDimension: lda, transpose: transA),
-        b: StridedMatrix(b, leadingDimension: ldb, transpose: transB),
+        a: StridedMatrix(a, leadingDimension: lda, transpose: transA, rows: m, columns: k),
+        b: StridedMatrix(b, leadingDimension: ldb, transpose: transB, rows: k, columns: n),
         c: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
+    let m = plan.m, n = plan.n
 
     let threads = plan.threadCount(available: pool.threadCount)
     let splitRows = plan.splitsRows
@@ -55,18 +56,20 @@ public func gemm(
     }
 }
 
-/// Tunable thresholds of the GEMM driver, internal so benchmarks and tests
-/// can explore them.
+/// Thresholds of the GEMM driver's per-shape decisions (tuned on this
+/// machine with `gemm-bench`); variables so tests can force every path.
 enum GEMMTuning {
     /// Below this many multiply-adds (m·n·k) a call runs on one thread: the
     /// hand-off costs more than it saves.
     nonisolated(unsafe) static var parallelThreshold = 1 << 18
-    /// Use B in place (no packing) when op(B) rows are contiguous and at most
-    /// this many rows of C reuse each B micro-panel.
-    nonisolated(unsafe) static var directBMaximumRows = 0
+    /// Use B in place (no packing) when at most this many rows of C reuse
+    /// each B micro-panel (and `GEMMPlan.canReadInPlace`).
+    nonisolated(unsafe) static var directBMaximumRows = 64
     /// Use A in place (no packing) when at most this many columns of C reuse
-    /// each A micro-panel.
-    nonisolated(unsafe) static var directAMaximumColumns = 0
+    /// each A micro-panel (and `GEMMPlan.canReadInPlace`): packing A costs
+    /// about as much as 8 panels' worth of its reuse. A with at most 64 rows
+    /// is always read in place: its K slice (≤ 80 KiB) stays in L2 anyway.
+    nonisolated(unsafe) static var directAMaximumColumns = 128
 }
 
 /// C = beta · C for the degenerate cases; beta == 0 writes zeros.
@@ -82,14 +85,23 @@ private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld
 }
 
 /// Everything about one GEMM call that does not depend on the thread: the
-/// operands, the K slicing and the packing decisions.
+/// orientation, the K slicing and the packing decisions. They depend on the
+/// shape only, so every thread count computes each element the same way.
 struct GEMMPlan {
+    /// op(A) and op(B) of the oriented problem (see `transposesProblem`).
     let a: StridedMatrix
     let b: StridedMatrix
     let c: UnsafeMutablePointer<Float>
-    let ldc: Int
+    let cRowStride: Int
+    let cColumnStride: Int
     let m: Int, n: Int, k: Int
     let alpha: Float, beta: Float
+    /// Whether the plan computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead. The microkernel
+    /// vectorises along rows of its B operand, which must then be contiguous;
+    /// when op(B) is not (B transposed) and op(A)ᵀ is, or op(A) is the smaller
+    /// operand to transpose while packing, swapping the roles costs only
+    /// strided stores of C.
+    let transposesProblem: Bool
     /// K is cut into equal slices of at most KC, independent of the threads,
     /// so every element of C accumulates in the same order.
     let sliceCount: Int
@@ -99,12 +111,33 @@ struct GEMMPlan {
 
     init(a: StridedMatrix, b: StridedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int,
          m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
-        self.a = a; self.b = b; self.c = c; self.ldc = ldc
-        self.m = m; self.n = n; self.k = k; self.alpha = alpha; self.beta = beta
+        let bIsContiguous = b.columnStride == 1
+        let aTransposeIsContiguous = a.rowStride == 1
+        let swap = !bIsContiguous && (aTransposeIsContiguous || 2 * m <= n)
+        transposesProblem = swap
+        if swap {
+            self.a = StridedMatrix(base: b.base, rowStride: b.columnStride, columnStride: b.rowStride, end: b.end)
+            self.b = StridedMatrix(base: a.base, rowStride: a.columnStride, columnStride: a.rowStride, end: a.end)
+            self.m = n; self.n = m
+            cRowStride = 1; cColumnStride = ldc
+        } else {
+            self.a = a; self.b = b
+            self.m = m; self.n = n
+            cRowStride = ldc; cColumnStride = 1
+        }
+        self.c = c; self.k = k; self.alpha = alpha; self.beta = beta
         sliceCount = (k + Blocking.kc - 1) / Blocking.kc
         sliceDepth = (k + sliceCount - 1) / sliceCount
-        packsB = !(b.columnStride == 1 && m <= GEMMTuning.directBMaximumRows)
-        packsA = !(n <= GEMMTuning.directAMaximumColumns)
+        packsB = !(Self.canReadInPlace(self.b) && self.m <= GEMMTuning.directBMaximumRows)
+        packsA = !(Self.canReadInPlace(self.a) && (self.n <= GEMMTuning.directAMaximumColumns || self.m <= 64))
+    }
+
+    /// Whether the microkernel can stream this operand unpacked: its rows
+    /// must be contiguous, and the row stride must not be a multiple of
+    /// 256 bytes, where a KC-deep panel's rows would all fall into a few L1
+    /// sets and evict each other.
+    static func canReadInPlace(_ matrix: StridedMatrix) -> Bool {
+        matrix.columnStride == 1 && matrix.rowStride % 64 != 0
     }
 
     /// Split the larger side, so the duplicated packing (each thread packs
@@ -117,11 +150,14 @@ struct GEMMPlan {
         return max(1, min(available, units))
     }
 
-    /// The serial five-loop GEMM on one rectangle of C.
+    /// The serial five-loop GEMM on one rectangle of (oriented) C.
     func compute(rows: Range<Int>, columns: Range<Int>, workspace: Workspace) {
         if rows.isEmpty || columns.isEmpty { return }
         let mr = Blocking.mr, nr = Blocking.nr
-        let blockRows = packsA ? Blocking.mc : rows.count
+        // Equal row blocks of at most MC (in whole MR panels), so no thin last
+        // block re-streams every B micro-panel for a few rows.
+        let blockCount = (rows.count + Blocking.mc - 1) / Blocking.mc
+        let blockRows = packsA ? roundUp((rows.count + blockCount - 1) / blockCount, mr) : rows.count
         let panelColumns = min(Blocking.nc, columns.count)
         let bufferB = workspace.bufferB(count: packsB ? sliceDepth * roundUp(panelColumns, nr) : sliceDepth * nr)
         let bufferA = workspace.bufferA(count: packsA ? sliceDepth * roundUp(min(blockRows, rows.count), mr) : sliceDepth * mr)
@@ -160,19 +196,35 @@ struct GEMMPlan {
                         } else {
                             bPanel = b.offset(row: pc, column: jc + jr * nr); bRowStride = b.rowStride
                         }
-                        let cColumn = c + jc + jr * nr
+                        let cColumn = c + (jc + jr * nr) * cColumnStride
                         for ir in 0..<aPanels {
                             let rowsHere = min(mr, mcount - ir * mr)
-                            let cTile = cColumn + (ic + ir * mr) * ldc
+                            let cTile = cColumn + (ic + ir * mr) * cRowStride
+                            let aPanel: UnsafePointer<Float>
+                            let aRowStride: Int, aColumnStride: Int
                             if packsA || rowsHere < mr {
-                                let aPanel = packsA ? bufferA + ir * mr * kc : bufferA
-                                microkernel(k: kc, a: aPanel, aRowStride: 1, aColumnStride: mr,
-                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
-                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
+                                aPanel = UnsafePointer(packsA ? bufferA + ir * mr * kc : bufferA)
+                                aRowStride = 1; aColumnStride = mr
                             } else {
-                                microkernel(k: kc, a: a.offset(row: ic + ir * mr, column: pc),
-                                            aRowStride: a.rowStride, aColumnStride: a.columnStride,
-                                            b: bPanel, bRowStride: bRowStride, c: cTile, ldc: ldc,
+                                aPanel = a.offset(row: ic + ir * mr, column: pc)
+                                aRowStride = a.rowStride; aColumnStride = a.columnStride
+                            }
+                            // Ragged panels run only as wide as they need (8 or 8 + 4).
+                            if columnsHere <= 8 {
+                                microkernel(SIMD8<Float>.self, k: kc, a: aPanel, aRowStride: aRowStride,
+                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
+                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
+                            } else if columnsHere <= 12 {
+                                microkernelPair(SIMD8<Float>.self, SIMD4<Float>.self, k: kc, a: aPanel,
+                                                aRowStride: aRowStride, aColumnStride: aColumnStride,
+                                                b: bPanel, bRowStride: bRowStride, c: cTile, cRowStride: cRowStride,
+                                                cColumnStride: cColumnStride, rows: rowsHere, columns: columnsHere,
+                                                alpha: alpha, beta: sliceBeta)
+                            } else {
+                                microkernel(TileVector.self, k: kc, a: aPanel, aRowStride: aRowStride,
+                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
                                             rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
                             }
                         }

@@ -11,16 +11,18 @@
 
 /// Blocking constants of the five-loop GEMM (BLIS naming).
 enum Blocking {
-    /// Rows of C per microkernel tile: one broadcast of A per row.
+    /// Rows of C per microkernel tile: one broadcast of A per row. The
+    /// kernels below spell out six accumulators; change them together.
     static let mr = 6
     /// Columns of C per microkernel tile: one `SIMD16<Float>` per row.
     /// 6 × 16 keeps 12 ymm accumulators + 2 for B + 1 broadcast in the 16
     /// AVX2 registers (the classic Haswell/Zen shape).
     static let nr = 16
-    /// Depth of a packed slice: a KC × NR micro-panel of B (16 KiB) stays in
-    /// L1 while MR × KC micro-panels of A (6 KiB) stream through it.
-    static let kc = 256
-    /// Rows of a packed A block: MC × KC (144 KiB) stays in the 512 KiB L2.
+    /// Depth of a K slice: a KC × NR micro-panel of B (20 KiB) stays in L1
+    /// while MR × KC micro-panels of A (7.5 KiB) stream through it. 320
+    /// rather than BLIS's 256 so the trainer's k = 300 is a single slice.
+    static let kc = 320
+    /// Rows of a packed A block: MC × KC (180 KiB) stays in the 512 KiB L2.
     static let mc = 144
     /// Columns of a packed B panel: KC × NC (4 MiB max) lives in L3. Each
     /// thread packs its own panel, which is at most KC × (its share of n).
@@ -29,25 +31,28 @@ enum Blocking {
 
 typealias TileVector = SIMD16<Float>
 
-/// Computes one MR × NR tile: `C[0..<rows, 0..<columns] = alpha · Σ_p A(i,p)·B(p,j) + beta · C`.
+/// Computes one MR × `V.scalarCount` tile:
+/// `C[0..<rows, 0..<columns] = alpha · Σ_p A(i,p)·B(p,j) + beta · C`.
 ///
 /// A(i, p) is read at `a[i * aRowStride + p * aColumnStride]` (packed:
-/// stride 1 and MR; unpacked: the user's layout), B(p, j..j+16) contiguously
-/// at `b[p * bRowStride + j]`. The summation order over p is fixed, so every
-/// element of C is computed identically whichever tile or thread owns it.
-/// When `beta == 0`, C is never read. Rows beyond `rows` of A and columns
-/// beyond `columns` of B must be readable (zero padding); they are not stored.
+/// stride 1 and MR; unpacked: the caller's layout), B(p, j..<j+width)
+/// contiguously at `b[p * bRowStride + j]`, and C(i, j) lives at
+/// `c[i * cRowStride + j * cColumnStride]` (a column stride other than 1 is
+/// the transposed orientation, see `GEMMPlan`). The summation order over p is
+/// fixed, so every element of C is computed identically whichever tile or
+/// thread owns it. When `beta == 0`, C is never read. Rows of A beyond `rows`
+/// and columns of B beyond `columns` must be readable; they are not stored.
 @inline(__always)
-func microkernel(
-    k: Int,
+func microkernel<V: SIMD>(
+    _: V.Type, k: Int,
     a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
     b: UnsafePointer<Float>, bRowStride: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int,
+    c: UnsafeMutablePointer<Float>, cRowStride: Int, cColumnStride: Int,
     rows: Int, columns: Int,
     alpha: Float, beta: Float
-) {
-    var c0 = TileVector(), c1 = TileVector(), c2 = TileVector()
-    var c3 = TileVector(), c4 = TileVector(), c5 = TileVector()
+) where V.Scalar == Float {
+    var c0 = V(), c1 = V(), c2 = V()
+    var c3 = V(), c4 = V(), c5 = V()
     var a0 = a
     var bp = UnsafeRawPointer(b)
     let bStep = bRowStride * MemoryLayout<Float>.stride
@@ -55,31 +60,31 @@ func microkernel(
     let r4 = 4 * aRowStride, r5 = 5 * aRowStride
     var remaining = k
     while remaining > 0 {
-        let bv = bp.loadUnaligned(as: TileVector.self)
-        c0 = c0.addingProduct(TileVector(repeating: a0[0]), bv)
-        c1 = c1.addingProduct(TileVector(repeating: a0[r1]), bv)
-        c2 = c2.addingProduct(TileVector(repeating: a0[r2]), bv)
-        c3 = c3.addingProduct(TileVector(repeating: a0[r3]), bv)
-        c4 = c4.addingProduct(TileVector(repeating: a0[r4]), bv)
-        c5 = c5.addingProduct(TileVector(repeating: a0[r5]), bv)
+        let bv = bp.loadUnaligned(as: V.self)
+        c0 = c0.addingProduct(V(repeating: a0[0]), bv)
+        c1 = c1.addingProduct(V(repeating: a0[r1]), bv)
+        c2 = c2.addingProduct(V(repeating: a0[r2]), bv)
+        c3 = c3.addingProduct(V(repeating: a0[r3]), bv)
+        c4 = c4.addingProduct(V(repeating: a0[r4]), bv)
+        c5 = c5.addingProduct(V(repeating: a0[r5]), bv)
         a0 += aColumnStride
         bp += bStep
         remaining -= 1
     }
-    if rows == Blocking.mr && columns == Blocking.nr {
+    if rows == Blocking.mr && columns == V.scalarCount && cColumnStride == 1 {
         storeRow(c0, to: c, alpha: alpha, beta: beta)
-        storeRow(c1, to: c + ldc, alpha: alpha, beta: beta)
-        storeRow(c2, to: c + 2 * ldc, alpha: alpha, beta: beta)
-        storeRow(c3, to: c + 3 * ldc, alpha: alpha, beta: beta)
-        storeRow(c4, to: c + 4 * ldc, alpha: alpha, beta: beta)
-        storeRow(c5, to: c + 5 * ldc, alpha: alpha, beta: beta)
+        storeRow(c1, to: c + cRowStride, alpha: alpha, beta: beta)
+        storeRow(c2, to: c + 2 * cRowStride, alpha: alpha, beta: beta)
+        storeRow(c3, to: c + 3 * cRowStride, alpha: alpha, beta: beta)
+        storeRow(c4, to: c + 4 * cRowStride, alpha: alpha, beta: beta)
+        storeRow(c5, to: c + 5 * cRowStride, alpha: alpha, beta: beta)
     } else {
         let accumulators = (c0, c1, c2, c3, c4, c5)
         withUnsafeBytes(of: accumulators) { raw in
-            let tile = raw.assumingMemoryBound(to: Float.self)
+            let tile = raw.assumingMemoryBound(to: Float.self).baseAddress!
             for i in 0..<rows {
-                storeEdgeRow(tile.baseAddress! + i * Blocking.nr, count: columns,
-                             to: c + i * ldc, alpha: alpha, beta: beta)
+                storeEdgeRow(tile + i * V.scalarCount, count: columns, to: c + i * cRowStride,
+                             stride: cColumnStride, alpha: alpha, beta: beta)
             }
         }
     }
@@ -89,22 +94,76 @@ func microkernel(
 // + beta·c, never fused), so an element's bits do not depend on which tile
 // shape computed it.
 @inline(__always)
-private func storeRow(_ v: TileVector, to c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+private func storeRow<V: SIMD>(_ v: V, to c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float)
+where V.Scalar == Float {
     let raw = UnsafeMutableRawPointer(c)
     if beta == 0 {
-        raw.storeBytes(of: v * alpha, as: TileVector.self)
+        raw.storeBytes(of: v * alpha, as: V.self)
     } else {
-        let old = UnsafeRawPointer(raw).loadUnaligned(as: TileVector.self)
-        raw.storeBytes(of: v * alpha + old * beta, as: TileVector.self)
+        let old = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
+        raw.storeBytes(of: v * alpha + old * beta, as: V.self)
     }
 }
 
 @inline(__always)
 private func storeEdgeRow(_ v: UnsafePointer<Float>, count: Int, to c: UnsafeMutablePointer<Float>,
-                          alpha: Float, beta: Float) {
+                          stride: Int, alpha: Float, beta: Float) {
     if beta == 0 {
-        for j in 0..<count { c[j] = v[j] * alpha }
+        for j in 0..<count { c[j * stride] = v[j] * alpha }
     } else {
-        for j in 0..<count { c[j] = v[j] * alpha + c[j] * beta }
+        for j in 0..<count { c[j * stride] = v[j] * alpha + c[j * stride] * beta }
+    }
+}
+
+/// The microkernel for a ragged panel of `Low.scalarCount + High.scalarCount`
+/// columns (e.g. 8 + 4 = 12 for a 9…12-column edge): two vectors per row, so
+/// a ragged panel costs what its width needs instead of a full NR. Same
+/// contract and the same per-element arithmetic as `microkernel`.
+@inline(__always)
+func microkernelPair<Low: SIMD, High: SIMD>(
+    _: Low.Type, _: High.Type, k: Int,
+    a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+    b: UnsafePointer<Float>, bRowStride: Int,
+    c: UnsafeMutablePointer<Float>, cRowStride: Int, cColumnStride: Int,
+    rows: Int, columns: Int,
+    alpha: Float, beta: Float
+) where Low.Scalar == Float, High.Scalar == Float {
+    var l0 = Low(), l1 = Low(), l2 = Low(), l3 = Low(), l4 = Low(), l5 = Low()
+    var h0 = High(), h1 = High(), h2 = High(), h3 = High(), h4 = High(), h5 = High()
+    var a0 = a
+    var bp = UnsafeRawPointer(b)
+    let bStep = bRowStride * MemoryLayout<Float>.stride
+    let highOffset = Low.scalarCount * MemoryLayout<Float>.stride
+    let r1 = aRowStride, r2 = 2 * aRowStride, r3 = 3 * aRowStride
+    let r4 = 4 * aRowStride, r5 = 5 * aRowStride
+    var remaining = k
+    while remaining > 0 {
+        let bl = bp.loadUnaligned(as: Low.self)
+        let bh = bp.loadUnaligned(fromByteOffset: highOffset, as: High.self)
+        let x0 = a0[0], x1 = a0[r1], x2 = a0[r2], x3 = a0[r3], x4 = a0[r4], x5 = a0[r5]
+        l0 = l0.addingProduct(Low(repeating: x0), bl); h0 = h0.addingProduct(High(repeating: x0), bh)
+        l1 = l1.addingProduct(Low(repeating: x1), bl); h1 = h1.addingProduct(High(repeating: x1), bh)
+        l2 = l2.addingProduct(Low(repeating: x2), bl); h2 = h2.addingProduct(High(repeating: x2), bh)
+        l3 = l3.addingProduct(Low(repeating: x3), bl); h3 = h3.addingProduct(High(repeating: x3), bh)
+        l4 = l4.addingProduct(Low(repeating: x4), bl); h4 = h4.addingProduct(High(repeating: x4), bh)
+        l5 = l5.addingProduct(Low(repeating: x5), bl); h5 = h5.addingProduct(High(repeating: x5), bh)
+        a0 += aColumnStride
+        bp += bStep
+        remaining -= 1
+    }
+    let width = Low.scalarCount + High.scalarCount
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: Blocking.mr * width) { buffer in
+        let tile = UnsafeMutableRawPointer(buffer.baseAddress!)
+        let rowBytes = width * MemoryLayout<Float>.stride
+        func spill(_ i: Int, _ low: Low, _ high: High) {
+            tile.storeBytes(of: low, toByteOffset: i * rowBytes, as: Low.self)
+            tile.storeBytes(of: high, toByteOffset: i * rowBytes + highOffset, as: High.self)
+        }
+        spill(0, l0, h0); spill(1, l1, h1); spill(2, l2, h2)
+        spill(3, l3, h3); spill(4, l4, h4); spill(5, l5, h5)
+        for i in 0..<rows {
+            storeEdgeRow(buffer.baseAddress! + i * width, count: columns, to: c + i * cRowStride,
+                         stride: cColumnStride, alpha: alpha, beta: beta)
+        }
     }
 }

@@ -6,9 +6,23 @@ struct StridedMatrix {
     var base: UnsafePointer<Float>
     var rowStride: Int
     var columnStride: Int
+    /// One past the last element the caller's storage guarantees readable:
+    /// reads of whole vectors may run past a row's end up to here.
+    var end: UnsafePointer<Float>
 
-    init(_ base: UnsafePointer<Float>, leadingDimension: Int, transpose: Transpose) {
+    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int, end: UnsafePointer<Float>) {
         self.base = base
+        self.rowStride = rowStride
+        self.columnStride = columnStride
+        self.end = end
+    }
+
+    /// The operand `op(M)` of `rows × columns`, stored row-major with
+    /// `leadingDimension`, transposed or not.
+    init(_ base: UnsafePointer<Float>, leadingDimension: Int, transpose: Transpose, rows: Int, columns: Int) {
+        self.base = base
+        let (storedRows, storedColumns) = transpose == .none ? (rows, columns) : (columns, rows)
+        end = base + max(0, (storedRows - 1) * leadingDimension + storedColumns)
         if transpose == .none {
             rowStride = leadingDimension
             columnStride = 1
@@ -76,10 +90,21 @@ func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
                 UnsafeMutableRawPointer(out + p * nr).storeBytes(of: value, as: TileVector.self)
             }
         } else if b.columnStride == 1 {
+            // A ragged panel: load whole vectors where the storage allows
+            // (past the row's end lies the next row) and zero the extra lanes.
+            var lane = SIMD16<Int32>()
+            for j in 0..<nr { lane[j] = Int32(j) }
+            let outside = lane .>= Int32(panelColumns)
             for p in 0..<depth {
                 let rowPointer = source + p * b.rowStride
-                for j in 0..<panelColumns { out[p * nr + j] = rowPointer[j] }
-                for j in panelColumns..<nr { out[p * nr + j] = 0 }
+                if rowPointer + nr <= b.end {
+                    let value = UnsafeRawPointer(rowPointer).loadUnaligned(as: TileVector.self)
+                    UnsafeMutableRawPointer(out + p * nr).storeBytes(of: value.replacing(with: 0, where: outside),
+                                                                     as: TileVector.self)
+                } else {
+                    for j in 0..<panelColumns { out[p * nr + j] = rowPointer[j] }
+                    for j in panelColumns..<nr { out[p * nr + j] = 0 }
+                }
             }
         } else {
             // B is transposed: each column of op(B) is contiguous along p.

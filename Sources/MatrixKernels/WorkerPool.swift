@@ -56,7 +56,10 @@ public final class WorkerPool: @unchecked Sendable {
     private let pending = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    private var job: ((Int) -> Void)?
+    // Written by the caller before the job word is published (release) and
+    // read by workers after they load it (acquire).
+    private var job: ((Int, Workspace) -> Void)?
+    private var jobParts = 0
     private var participantLimit = 1
     private var spawnedWorkers = 0
     /// Packing buffers, one per participant; index 0 is the calling thread.
@@ -84,17 +87,10 @@ public final class WorkerPool: @unchecked Sendable {
             for part in 0..<requested { body(part, workspaces[0]) }
             return
         }
-        // Parts beyond the thread count are handed out round-robin; the
-        // callers in this module always ask for at most threadCount parts.
         withoutActuallyEscaping(body) { body in
-            let workspaces = self.workspaces
-            job = { worker in
-                var part = worker
-                while part < requested {
-                    body(part, workspaces[worker])
-                    part += width
-                }
-            }
+            // Plain fields rather than a new closure: no allocation per call.
+            job = body
+            jobParts = requested
             pending.store(width - 1, ordering: .relaxed)
             let sequence = (jobWord.load(ordering: .relaxed) >> 8) + 1
             jobWord.store(sequence << 8 | width, ordering: .sequentiallyConsistent)
@@ -103,7 +99,7 @@ public final class WorkerPool: @unchecked Sendable {
                 condition.broadcast()
                 condition.unlock()
             }
-            job!(0)
+            runParts(worker: 0, width: width)
             var spins = 0
             while pending.load(ordering: .acquiring) != 0 {
                 spins += 1
@@ -135,10 +131,21 @@ public final class WorkerPool: @unchecked Sendable {
                 word = jobWord.load(ordering: .acquiring)
             }
             seen = word
-            if index < word & 0xFF {
-                job!(index)
+            let width = word & 0xFF
+            if index < width {
+                runParts(worker: index, width: width)
                 pending.subtract(1, ordering: .releasing)
             }
+        }
+    }
+
+    /// Parts `worker`, `worker + width`, … of the current job. The callers in
+    /// this module ask for at most `threadCount` parts, so one each.
+    private func runParts(worker: Int, width: Int) {
+        var part = worker
+        while part < jobParts {
+            job!(part, workspaces[worker])
+            part += width
         }
     }
 }

@@ -3,7 +3,8 @@ import Datasets
 extension Network {
     /// The Hessian of the mean loss on `batch` times `vector` (GraSP's `Hg`),
     /// by central differences of gradients:
-    /// `Hv ≈ (∇L(w + εv) − ∇L(w − εv)) / 2ε`.
+    /// `Hv ≈ (∇L(w + εv) − ∇L(w − εv)) / 2ε`, with the activation patterns
+    /// frozen at `w` (see `withFrozenActivationPatterns`).
     ///
     /// `vector` gives a direction per trainable tensor by name (missing
     /// tensors are not perturbed; masked entries stay 0). Every tensor,
@@ -28,7 +29,10 @@ extension Network {
             computeGradients(on: batch, mode: mode)
             return Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.gradients) })
         }
-        let plus = gradients(at: 1), minus = gradients(at: -1)
+        // Freeze the ReLU/max-pool patterns at w: a unit flipped by the step
+        // would add a jump of order 1/ε instead of curvature.
+        computeGradients(on: batch, mode: mode)
+        let (plus, minus) = withFrozenActivationPatterns { (gradients(at: 1), gradients(at: -1)) }
         try restore(saved)
         let scale = 1 / (2 * Double(epsilon))
         return plus.mapValues { _ in [] }.reduce(into: [:]) { result, entry in

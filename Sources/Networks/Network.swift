@@ -149,6 +149,31 @@ public final class Network {
         }
     }
 
+    /// Runs `body` with every ReLU's on/off pattern and every max pool's
+    /// chosen positions fixed at those of the last forward pass (on the
+    /// same batch; passes inside `body` must use the same number of examples).
+    ///
+    /// Inside, the network is the polynomial that agrees with it on that
+    /// linear region, so gradients are smooth in the weights and finite
+    /// differences of them give the Hessian-vector product automatic
+    /// differentiation would (ReLU'' = 0), instead of jumping wherever a
+    /// perturbation flips a unit. GraSP's finite differences use this.
+    public func withFrozenActivationPatterns<R>(_ body: () throws -> R) rethrows -> R {
+        let patterned = Network.patternLayers(layers)
+        for layer in patterned { layer.freezePattern() }
+        defer { for layer in patterned { layer.thawPattern() } }
+        return try body()
+    }
+
+    private static func patternLayers(_ layers: [Layer]) -> [ActivationPatternLayer] {
+        layers.flatMap { layer -> [ActivationPatternLayer] in
+            var found: [ActivationPatternLayer] = []
+            if let residual = layer as? Residual { found += patternLayers(residual.main + residual.shortcut) }
+            if let patterned = layer as? ActivationPatternLayer { found.append(patterned) }
+            return found
+        }
+    }
+
     /// The values of every tensor (and every mask), to rewind to later.
     public func snapshot() -> NetworkSnapshot {
         NetworkSnapshot(

@@ -11,6 +11,16 @@ public protocol PruningCriterion: Sendable {
     var requirements: CriterionRequirements { get }
     /// One score per weight of each layer, in the layers' order.
     func scores(for state: PruningState, context: inout ScoringContext) throws -> [[Float]]
+    /// How many score-and-select steps reach a target density (1 for every
+    /// single-shot criterion). A criterion with `n > 1` (SynFlow) is scored
+    /// `n` times by the experiment, which prunes to `d^(k/n)` after step `k`
+    /// and applies the masks before the next score: the exponential schedule
+    /// of Tanaka et al. The criterion itself still only scores.
+    var pruningSteps: Int { get }
+}
+
+extension PruningCriterion {
+    public var pruningSteps: Int { 1 }
 }
 
 /// What a criterion needs beyond the weights.
@@ -20,7 +30,8 @@ public struct CriterionRequirements: OptionSet, Sendable, Hashable {
 
     /// `G = Σ|∂L/∂w|` accumulated by the training loop over the round.
     public static let accumulatedGradients = CriterionRequirements(rawValue: 1 << 0)
-    /// Gradients on scoring batches at the current weights (SNIP, GraSP, end-of-round G).
+    /// Gradients on scoring batches at the current weights (SNIP, GraSP, end-of-round G),
+    /// or the data-free synaptic flow (SynFlow).
     public static let gradientOracle = CriterionRequirements(rawValue: 1 << 1)
 }
 
@@ -31,6 +42,16 @@ public protocol GradientOracle {
     func absoluteGradientSum(batches: Int) throws -> [[Float]]
     /// Mean gradient `∂L/∂w` over `batches` scoring minibatches.
     func meanGradient(batches: Int) throws -> [[Float]]
+    /// GraSP's Hessian-gradient product `Hg` restricted to the prunable
+    /// weights, where `g = Σ_b ∇L_b` and `Hg = Σ_b ∇²L_b · g` over `batches`
+    /// scoring minibatches, `L_b` being the cross-entropy of the logits
+    /// divided by `temperature`. Masked entries are zero.
+    func hessianGradientProduct(batches: Int, temperature: Float) throws -> [[Float]]
+    /// SynFlow's data-free saliency gradient `∂R/∂w / R` at the current masks,
+    /// where `R = 1ᵀ(∏|W|)1` is the output sum of the network with every
+    /// parameter replaced by its absolute value and an all-ones input.
+    /// Divided by `R` so it is finite for any depth (ranks are unchanged).
+    func synapticFlowGradient() throws -> [[Float]]
 }
 
 /// Everything a criterion may draw on besides the state: its own seeded

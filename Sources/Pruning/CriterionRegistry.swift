@@ -3,11 +3,14 @@ public struct CriterionParameters: Sendable, Hashable, Codable {
     public var gamma: Float?
     public var accumulate: String?
     public var batches: Int?
+    /// SynFlow's number of score-and-prune steps.
+    public var iterations: Int?
 
-    public init(gamma: Float? = nil, accumulate: String? = nil, batches: Int? = nil) {
+    public init(gamma: Float? = nil, accumulate: String? = nil, batches: Int? = nil, iterations: Int? = nil) {
         self.gamma = gamma
         self.accumulate = accumulate
         self.batches = batches
+        self.iterations = iterations
     }
 }
 
@@ -32,6 +35,8 @@ public enum CriterionRegistry {
         ("large-init", { _ in LargeInitCriterion() }),
         ("movement", { _ in MovementCriterion() }),
         ("magnitude-increase", { _ in MagnitudeIncreaseCriterion() }),
+        ("grasp", { p in try GraSPCriterion(batches: p.batches ?? 1) }),
+        ("synflow", { p in try SynFlowCriterion(iterations: p.iterations ?? 100) }),
     ]
 
     /// Registered names, in registration order.

@@ -12,18 +12,4 @@ public enum MaskControls {
             return copy
         }
     }
-
-    /// Jaccard overlap of the kept weights of two masks (1 when both keep nothing).
-    public static func jaccard(_ a: [[Bool]], _ b: [[Bool]]) -> Double {
-        precondition(a.count == b.count, "masks of different networks")
-        var intersection = 0, union = 0
-        for (x, y) in zip(a, b) {
-            precondition(x.count == y.count, "masks of different layer sizes")
-            for i in x.indices {
-                if x[i] && y[i] { intersection += 1 }
-                if x[i] || y[i] { union += 1 }
-            }
-        }
-        return union == 0 ? 1 : Double(intersection) / Double(union)
-    }
 }

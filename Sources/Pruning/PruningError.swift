@@ -6,6 +6,7 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidAmount(String)
     case unknownLayer(String, known: [String])
     case scoresShapeMismatch(layer: String, expected: Int, actual: Int)
+    case numericalFailure(criterion: String, String)
 
     public var description: String {
         switch self {
@@ -17,6 +18,7 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .unknownLayer(name, known): return "unknown layer '\(name)' (layers: \(known.joined(separator: ", ")))"
         case let .scoresShapeMismatch(layer, expected, actual):
             return "scores for layer \(layer) have \(actual) entries, expected \(expected)"
+        case let .numericalFailure(criterion, why): return "criterion \(criterion): \(why)"
         }
     }
 }

@@ -41,6 +41,10 @@ struct SweepCommand: ParsableCommand {
             let manifestURL = URL(fileURLWithPath: manifest)
             let runs = try SweepManifest.load(from: manifestURL).expand()
             let output = URL(fileURLWithPath: out)
+            // Fail before any training: every run's experiment must be buildable.
+            for config in runs {
+                _ = try PruningRunExecutor.experimentConfiguration(for: config).validated()
+            }
             configureThreads(threads)
             if dryRun {
                 let mine = slice.slice(runs)

@@ -55,6 +55,22 @@ final class AccuracyPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("a&lt;b&amp;c"))
     }
 
+    /// Wide intervals (n = 2) must not draw outside the panel: every y
+    /// coordinate stays inside the plotting area of its panel.
+    func testBandsPastZeroOrOneAreCutAtThePanel() throws {
+        let rows = [0.5, 0.25].map { density in
+            SummaryRow(model: "m", dataset: "d", criterion: "c", schedule: "s", density: CSV.number(density), n: 2,
+                       mean: 0.9, std: 0.05, ciLow: 0.45, ciHigh: 1.35)
+        }
+        let svg = AccuracyPlot.svg(rows)
+        let polygon = try XCTUnwrap(svg.components(separatedBy: "<polygon points=\"").dropFirst().first?
+            .components(separatedBy: "\"").first)
+        let ys = polygon.split(separator: " ").map { Double($0.split(separator: ",")[1])! }
+        let top = AccuracyPlot.legendHeight + AccuracyPlot.margin.top
+        let bottom = AccuracyPlot.legendHeight + AccuracyPlot.panelHeight - AccuracyPlot.margin.bottom
+        XCTAssertTrue(ys.allSatisfy { $0 >= top - 0.05 && $0 <= bottom + 0.05 }, "\(ys) outside \(top)...\(bottom)")
+    }
+
     func testNiceSteps() {
         XCTAssertEqual(AccuracyPlot.niceStep(0.013), 0.02, accuracy: 1e-12)
         XCTAssertEqual(AccuracyPlot.niceStep(0.04), 0.05, accuracy: 1e-12)

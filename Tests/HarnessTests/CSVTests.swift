@@ -80,4 +80,35 @@ final class CSVTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("t.csv:1: header does not match the expected columns; missing: dataset"), "\(error)")
         }
     }
+
+    /// Property: any table of any strings survives write → strict read.
+    func testRandomTablesRoundTrip() throws {
+        var rng = SplitMix(state: 42)
+        let alphabet: [String] = ["a", "Z", "0", ",", "\"", "\r", "\n", "\r\n", " ", "é", "漢", "😀", ";", "\t", "'"]
+        for _ in 0..<300 {
+            let width = 1 + Int(rng.next() % 5)
+            func cell() -> String {
+                (0..<Int(rng.next() % 6)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            }
+            let header = (0..<width).map { "c\($0)" + cell().filter { $0 != "\r" && $0 != "\n" } }
+            guard Set(header).count == width else { continue }
+            let rows = (0..<Int(rng.next() % 5)).map { _ in (0..<width).map { _ in cell() } }
+            let table = try parse(CSV.document(header: header, rows: rows))
+            XCTAssertEqual(table.header, header)
+            XCTAssertEqual(table.records.map(\.fields), rows)
+        }
+    }
+
+    func testLayerRowFlagsCollapse() throws {
+        let layer = LayerRow(model: "m", dataset: "d", criterion: "c", schedule: "s", seed: 1, round: 3, layer: "fc2.weight",
+                             weights: 100, remaining: 0, configHash: "h")
+        XCTAssertTrue(layer.collapsed)
+        XCTAssertEqual(layer.fields[9...11], ["", "0", "yes"])
+        XCTAssertEqual(try parse(CSV.document([layer])).rows(LayerRow.self), [layer])
+        var kept = layer
+        kept.remaining = 25
+        kept.densityRequested = 0.25
+        XCTAssertFalse(kept.collapsed)
+        XCTAssertEqual(kept.fields[9...11], ["0.25", "0.25", "no"])
+    }
 }

@@ -72,13 +72,28 @@ final class GEMMTests: XCTestCase {
                 let packed = problem.run()
                 (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
                 let plan = problem.plan
-                XCTAssertFalse(plan.packsA, "direct A not taken")
-                XCTAssertEqual(plan.packsB, transB == .transposed, "direct B taken iff op(B) rows are contiguous")
+                XCTAssertEqual(plan.packsA, plan.a.columnStride != 1, "direct A taken iff its rows are contiguous")
+                XCTAssertEqual(plan.packsB, plan.b.columnStride != 1, "direct B taken iff its rows are contiguous")
                 let direct = problem.run()
                 XCTAssertEqual(packed.map(\.bitPattern), direct.map(\.bitPattern), "\(problem)")
                 assertMatchesReference(problem)
             }
         }
+    }
+
+    func testOperandsWithCacheHostileStridesArePacked() {
+        let saved = (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows)
+        defer { (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = saved }
+        (GEMMTuning.directAMaximumColumns, GEMMTuning.directBMaximumRows) = (Int.max, Int.max)
+        var generator = TestGenerator(seed: 53)
+        let problem = GEMMCase(m: 20, n: 64, k: 40, transA: .none, transB: .none, padding: 23, generator: &generator)
+        XCTAssertEqual(problem.ldb, 87)
+        XCTAssertFalse(problem.plan.packsA)
+        XCTAssertFalse(problem.plan.packsB)
+        let aligned = GEMMCase(m: 20, n: 40, k: 64, transA: .none, transB: .none, padding: 64, generator: &generator)
+        XCTAssertTrue(aligned.plan.packsA, "lda = 128 floats: packed")
+        XCTAssertFalse(aligned.plan.packsB, "ldb = 104 floats: in place")
+        assertMatchesReference(aligned)
     }
 
     func testResultsAreBitIdenticalForOneTwoAndThreeThreads() {
@@ -97,6 +112,24 @@ final class GEMMTests: XCTestCase {
             XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern), "1 vs 2 threads: \(problem)")
             XCTAssertEqual(results[0].map(\.bitPattern), results[2].map(\.bitPattern), "1 vs 3 threads: \(problem)")
             assertMatchesReference(problem, pool: pools[2])
+        }
+    }
+
+    func testTransposedOrientationIsChosenAndCorrect() {
+        // Cᵀ = op(B)ᵀ·op(A)ᵀ with strided stores into C: for TT always, for NT
+        // when A is the smaller operand; never when op(B) rows are contiguous.
+        var generator = TestGenerator(seed: 7)
+        for (m, n, k, transA, transB, swaps) in [
+            (60, 784, 300, Transpose.none, Transpose.transposed, true), (512, 784, 30, .none, .transposed, false),
+            (33, 17, 65, .transposed, .transposed, true), (7, 300, 31, .transposed, .none, false),
+            (60, 300, 784, .none, .none, false),
+        ] {
+            for beta: Float in [0, 0.5] {
+                let problem = GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1.5, beta: beta,
+                                       padding: 3, generator: &generator)
+                XCTAssertEqual(problem.plan.transposesProblem, swaps, "\(problem)")
+                assertMatchesReference(problem)
+            }
         }
     }
 

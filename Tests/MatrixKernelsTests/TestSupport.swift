@@ -35,6 +35,10 @@ struct GEMMCase: CustomStringConvertible {
         lda = aColumns + padding; ldb = bColumns + padding; ldc = n + padding
         a = generator.floats(aRows * lda)
         b = generator.floats(bRows * ldb)
+        // Padding between rows is NaN: a kernel that lets any of it into a
+        // result (rather than only reading past a row's end) fails.
+        for row in 0..<aRows { for column in aColumns..<lda { a[row * lda + column] = .nan } }
+        for row in 0..<bRows { for column in bColumns..<ldb { b[row * ldb + column] = .nan } }
         // beta == 0 must ignore C, so give it NaN garbage.
         c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : generator.floats(m * ldc)
     }
@@ -71,8 +75,8 @@ let placeholder = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 extension GEMMCase {
     /// The driver's plan for this problem, to check which path it takes.
     var plan: GEMMPlan {
-        GEMMPlan(a: StridedMatrix(placeholder, leadingDimension: lda, transpose: transA),
-                 b: StridedMatrix(placeholder, leadingDimension: ldb, transpose: transB),
+        GEMMPlan(a: StridedMatrix(placeholder, leadingDimension: lda, transpose: transA, rows: m, columns: k),
+                 b: StridedMatrix(placeholder, leadingDimension: ldb, transpose: transB, rows: k, columns: n),
                  c: placeholder, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
     }
 }

@@ -15,8 +15,12 @@ func toyState(withGradients: Bool = true) -> PruningState {
 struct FixedOracle: GradientOracle {
     var mean: [[Float]]
     var absoluteSum: [[Float]]
+    var hessianGradient: [[Float]] = []
+    var synapticFlow: [[Float]] = []
     func absoluteGradientSum(batches: Int) throws -> [[Float]] { absoluteSum }
     func meanGradient(batches: Int) throws -> [[Float]] { mean }
+    func hessianGradientProduct(batches: Int, temperature: Float) throws -> [[Float]] { hessianGradient }
+    func synapticFlowGradient() throws -> [[Float]] { synapticFlow }
 }
 
 final class CriteriaTests: XCTestCase {
@@ -62,6 +66,32 @@ final class CriteriaTests: XCTestCase {
         let oracle = FixedOracle(mean: [[-1, 2, 0, 10], [0.5, -4]], absoluteSum: [])
         XCTAssertEqual(try score("snip", oracle: oracle), [[0.5, 4, 0, 3], [1.5, 2]])
         XCTAssertThrowsError(try score("snip"), "SNIP without an oracle must fail, not guess")
+    }
+
+    func testGraSPKeepsTheSignedThetaTimesHg() throws {
+        // GraSP removes the highest −θ⊙Hg; we keep the highest θ⊙Hg: signed, no |·|.
+        let oracle = FixedOracle(mean: [], absoluteSum: [], hessianGradient: [[1, -1, 2, 0], [-1, 1]])
+        let scores = try score("grasp", oracle: oracle)
+        let expected: [[Float]] = [[0.5, 2, 0.2, 0], [-3, -0.5]]
+        for (row, want) in zip(scores, expected) {
+            for (a, b) in zip(row, want) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        }
+        XCTAssertThrowsError(try score("grasp"), "GraSP without an oracle must fail, not guess")
+        XCTAssertThrowsError(try CriterionRegistry.make("grasp", parameters: .init(batches: 0)))
+    }
+
+    func testSynFlowIsAbsoluteWeightTimesFlowGradient() throws {
+        let oracle = FixedOracle(mean: [], absoluteSum: [], synapticFlow: [[1, -1, 2, 0], [-1, 1]])
+        let scores = try score("synflow", oracle: oracle)
+        let expected: [[Float]] = [[0.5, 2, 0.2, 0], [3, 0.5]]
+        for (row, want) in zip(scores, expected) {
+            for (a, b) in zip(row, want) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        }
+        XCTAssertEqual(try CriterionRegistry.make("synflow").pruningSteps, 100, "the paper's 100 iterations by default")
+        XCTAssertEqual(try CriterionRegistry.make("synflow", parameters: .init(iterations: 7)).pruningSteps, 7)
+        XCTAssertEqual(try CriterionRegistry.make("snip").pruningSteps, 1)
+        XCTAssertThrowsError(try CriterionRegistry.make("synflow", parameters: .init(iterations: 0)))
+        XCTAssertThrowsError(try score("synflow"), "SynFlow without an oracle must fail")
     }
 
     func testZhouCriteria() throws {

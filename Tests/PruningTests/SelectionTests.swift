@@ -125,9 +125,4 @@ final class SelectionTests: XCTestCase {
         XCTAssertNotEqual(MaskControls.shuffled([[Bool]](repeating: (0..<64).map { $0 % 3 == 0 }, count: 1), seed: 1),
                           [(0..<64).map { $0 % 3 == 0 }])
     }
-
-    func testJaccardOverlap() {
-        XCTAssertEqual(MaskControls.jaccard([[true, true, false]], [[true, false, true]]), 1.0 / 3.0, accuracy: 1e-12)
-        XCTAssertEqual(MaskControls.jaccard([[false]], [[false]]), 1)
-    }
 }

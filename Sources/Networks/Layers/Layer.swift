@@ -32,6 +32,15 @@ extension Layer {
     var parameters: [Parameter] { [] }
 }
 
+/// A layer with a data-dependent piecewise choice (ReLU on/off, max-pool
+/// position) that can be frozen at the last forward pass, making the network
+/// smooth in its weights around that point (see `Network.withFrozenActivationPatterns`).
+protocol ActivationPatternLayer: AnyObject {
+    /// Records the choices of the last forward pass and uses them until thawed.
+    func freezePattern()
+    func thawPattern()
+}
+
 /// Why a network cannot be built as described.
 public struct NetworkError: Error, CustomStringConvertible, Equatable, Sendable {
     public var message: String

@@ -1,5 +1,5 @@
 /// Max pooling over non-overlapping or strided square windows (no padding).
-final class MaxPool: Layer {
+final class MaxPool: Layer, ActivationPatternLayer {
     let name: String
     let window: Int
     let stride: Int
@@ -40,8 +40,25 @@ final class MaxPool: Layer {
         }
     }
 
+    /// Whether `argmax` is frozen: the pass reads the recorded positions instead of searching.
+    private var frozen = false
+    private var frozenCount = 0
+    private var lastCount = 0
+
+    func freezePattern() { frozen = true; frozenCount = lastCount }
+    func thawPattern() { frozen = false }
+
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         let y = output!.pointer, arg = argmax!
+        lastCount = count
+        if frozen {
+            precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
+            for n in 0..<count {
+                let base = n * outShape.count
+                for i in 0..<outShape.count { y[base + i] = input[n * inShape.count + Int(arg[base + i])] }
+            }
+            return UnsafePointer(y)
+        }
         let h = inShape.height, w = inShape.width, oh = outShape.height, ow = outShape.width
         var o = 0
         for n in 0..<count {

@@ -1,6 +1,6 @@
 /// A residual block: `relu(main(x) + shortcut(x))`, where an empty shortcut
 /// is the identity.
-final class Residual: Layer {
+final class Residual: Layer, ActivationPatternLayer {
     let name: String
     let main: [Layer]
     let shortcut: [Layer]
@@ -43,13 +43,41 @@ final class Residual: Layer {
         var b = input
         for layer in shortcut { b = layer.forward(b, count: count, mode: mode) }
         let y = output!.pointer
+        lastCount = count
+        if let frozenPattern {
+            precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
+            let p = frozenPattern.pointer
+            for i in 0..<(count * size) { y[i] = p[i] != 0 ? a[i] + b[i] : 0 }
+            return UnsafePointer(y)
+        }
         for i in 0..<(count * size) { let s = a[i] + b[i]; y[i] = s < 0 ? 0 : s }
         return UnsafePointer(y)
     }
 
+    /// 1 where the output unit was on when the pattern was frozen (`nil`: not frozen).
+    private var frozenPattern: FloatBuffer?
+    private var frozenCount = 0
+    private var lastCount = 0
+
+    func freezePattern() {
+        let pattern = FloatBuffer(count: max(lastCount * size, 1))
+        let y = output!.pointer
+        for i in 0..<(lastCount * size) { pattern.pointer[i] = y[i] > 0 ? 1 : 0 }
+        frozenPattern = pattern
+        frozenCount = lastCount
+    }
+
+    func thawPattern() { frozenPattern = nil }
+
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
-        let y = output!.pointer, g = sumGradient!.pointer
-        for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
+        let g = sumGradient!.pointer
+        if let frozenPattern {
+            let p = frozenPattern.pointer
+            for i in 0..<(count * size) { g[i] = p[i] != 0 ? outputGradient[i] : 0 }
+        } else {
+            let y = output!.pointer
+            for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
+        }
         var da: UnsafePointer<Float>? = UnsafePointer(g)
         for index in stride(from: main.count - 1, through: 0, by: -1) {
             da = main[index].backward(da!, count: count, needsInputGradient: needsInputGradient || index > 0)

@@ -84,4 +84,16 @@ public struct ExperimentConfiguration: Sendable, Hashable, Codable {
         self.training = training
         self.seeds = seeds
     }
+
+    /// Checks what can be checked without data: the criterion exists and
+    /// takes these parameters and can run under the schedule, the model
+    /// exists. Returns `self`.
+    public func validated() throws -> ExperimentConfiguration {
+        let made = try CriterionRegistry.make(criterion, parameters: criterionParameters)
+        try PruningExperiment.checkCompatibility(of: made, with: schedule)
+        guard ModelRegistry.descriptor(named: model) != nil else {
+            throw PruningError.invalidParameter(criterion: criterion, "unknown model '\(model)' (known: \(ModelRegistry.names.joined(separator: ", ")))")
+        }
+        return self
+    }
 }

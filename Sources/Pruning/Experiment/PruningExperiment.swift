@@ -40,6 +40,21 @@ public final class PruningExperiment {
             }
         case let .atInitialization(density):
             guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
+        }
+        try Self.checkCompatibility(of: criterion, with: configuration.schedule)
+    }
+
+    /// Whether `criterion` can run under `schedule` at all (before any data is loaded).
+    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule) throws {
+        switch schedule {
+        case .iterative:
+            if criterion.pruningSteps > 1 {
+                throw PruningError.invalidParameter(criterion: criterion.name,
+                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
+            }
+        case .earlyOneShot:
+            break
+        case .atInitialization:
             if criterion.requirements.contains(.accumulatedGradients) {
                 throw PruningError.missingInput(criterion: criterion.name,
                     "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
@@ -145,11 +160,14 @@ public final class PruningExperiment {
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
-        let state = pruningState(network, reference: initial, accumulated: accumulator?.sums)
         var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
-        let scores = try criterion.scores(for: state, context: &context)
-        let selection = try selectMasks(scores: scores, state: state, request: request(.density(density)))
-        try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
+        let names = network.prunableTensors.map(\.name)
+        // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
+        let selection = try pruneStepwise(
+            criterion: criterion, density: density, context: &context,
+            state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
+            request: request,
+            apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
         var measured = trainer
         var fromEpoch = denseEpochs
         if configuration.control != .none {

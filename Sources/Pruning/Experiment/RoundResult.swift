@@ -1,5 +1,5 @@
 /// How a round ended.
-public enum RoundStatus: String, Sendable, Hashable, Codable {
+public enum RoundStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case ok
     /// Some layer lost every weight: the network is cut. Still trained and
     /// evaluated, so the table shows what collapse costs.

@@ -39,15 +39,18 @@ final class RewindCapture: TrainingCallback {
     }
 }
 
-/// Gradients on scoring batches for SNIP and end-of-round G, drawn from the
+/// Gradients on scoring batches for SNIP, GraSP and end-of-round G, drawn from the
 /// training split in an order fixed by the scoring seed. Batch-norm running
-/// statistics are restored afterwards, so scoring leaves no trace.
+/// statistics are restored afterwards, so scoring leaves no trace. Also
+/// SynFlow's data-free synaptic flow (`NetworkGradientOracle+SynapticFlow.swift`).
 struct NetworkGradientOracle: GradientOracle {
     let network: Network
     let data: Dataset
     let normalization: Normalization
     let batchSize: Int
     let seed: UInt64
+    /// GraSP's finite differences aim for this relative change of the gradient (see `hessianGradientProduct`).
+    var targetRelativeChange: Double = NetworkGradientOracle.defaultTargetRelativeChange
 
     func absoluteGradientSum(batches: Int) throws -> [[Float]] {
         try accumulate(batches: batches) { sum, gradient in sum += abs(gradient) }
