@@ -128,12 +128,17 @@ extension Trainer {
     }
 
     /// Puts the network, optimizer and position back exactly as in `checkpoint`.
+    /// The checkpoint's configuration must match this trainer's, except for
+    /// the number of epochs (a run can be extended).
     public func restore(_ checkpoint: Checkpoint) throws {
         let header = checkpoint.header
         guard header.model == network.name else {
             throw NetworkError("checkpoint is for model \(header.model), not \(network.name)")
         }
-        guard header.configuration == configuration else {
+        // The epoch budget may grow on resume; everything else must match.
+        var saved = header.configuration
+        saved.epochs = configuration.epochs
+        guard saved == configuration else {
             throw NetworkError("checkpoint was made with a different training configuration")
         }
         for tensor in network.parameters {

@@ -114,6 +114,13 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint(decoding: Data("not a checkpoint at all".utf8)))
         let other = Trainer(network: tinyConvNet(seed: 1), data: syntheticData(), configuration: configuration(optimizers[0]))
         XCTAssertThrowsError(try other.restore(trainer.checkpoint()))
+        // A longer epoch budget may resume the run; another learning rate may not.
+        var longer = configuration(optimizers[0], epochs: 5)
+        XCTAssertNoThrow(try Trainer(network: tinyMLP(seed: 2), data: syntheticData(), configuration: longer)
+            .restore(trainer.checkpoint()))
+        longer.optimizer.learningRate = 0.5
+        XCTAssertThrowsError(try Trainer(network: tinyMLP(seed: 2), data: syntheticData(), configuration: longer)
+            .restore(trainer.checkpoint()))
     }
 
     func testDivergenceIsARecordedStatus() {
