@@ -13,7 +13,9 @@ import Foundation
 /// let x = rng.nextUniform()   // in [0, 1)
 /// ```
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codable {
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    /// The four state words. Public (and settable) only so the hot methods
+    /// can be inlined into other modules; change it only through `init`.
+    public var state: (UInt64, UInt64, UInt64, UInt64)
 
     /// Seeds the four state words from `seed` with splitmix64, as the
     /// xoshiro authors recommend (never yields the all-zero state).
@@ -36,6 +38,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
         self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ 0x5851_F42D_4C95_7F2D)
     }
 
+    @inlinable
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9
         let t = state.1 << 17
@@ -49,6 +52,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     }
 
     /// Uniform in `[0, 1)` with 24 bits of precision (every value exact in Float).
+    @inlinable
     public mutating func nextUniform() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
@@ -59,6 +63,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     }
 
     /// Uniform integer in `0..<bound` without modulo bias (Lemire's method).
+    @inlinable
     public mutating func nextIndex(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")
         let range = UInt64(bound)
@@ -107,7 +112,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     }
 }
 
-@inline(__always)
-private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {
+@inlinable @inline(__always)
+func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {
     (x << k) | (x >> (64 - k))
 }
