@@ -49,12 +49,14 @@ let package = Package(
             ],
             swiftSettings: numericSettings
         ),
+        // Shared by the test targets that run the built CLI.
+        .target(name: "TicketTestSupport", path: "Tests/TicketTestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "TicketTestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TicketTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

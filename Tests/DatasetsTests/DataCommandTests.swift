@@ -1,15 +1,10 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 
 /// Runs the built `ticket` executable (it sits next to the test bundle).
 func runTicket(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    // The bundle URL is the .xctest on macOS and its directory on Linux.
-    let bundle = Bundle(for: DataCommandTests.self).bundleURL
-    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("ticket") }
-    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        struct NotBuilt: Error, CustomStringConvertible { var description: String }
-        throw NotBuilt(description: "ticket executable not found at \(candidates.map(\.path)); build it first (make test does)")
-    }
+    let executable = try ticketExecutable(nextTo: Bundle(for: DataCommandTests.self))
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

@@ -1,10 +1,8 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Datasets
 
-/// The repository root, found from this file's location.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().path
 
 /// Tests on the real data sets: the vendored MNIST always; the others when
 /// `TICKET_DATA` (or a system package) provides them, skipped with a reason otherwise.

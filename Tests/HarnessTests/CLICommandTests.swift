@@ -1,14 +1,11 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
 
 /// Runs the built `ticket` executable, which sits next to the test bundle.
 private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let bundle = Bundle(for: CLICommandTests.self).bundleURL
-    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("ticket") }
-    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw XCTSkip("ticket executable not built next to the tests")
-    }
+    let executable = try ticketExecutable(nextTo: Bundle(for: CLICommandTests.self))
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

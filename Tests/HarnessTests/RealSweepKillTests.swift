@@ -1,4 +1,5 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
 
@@ -14,23 +15,12 @@ final class RealSweepKillTests: XCTestCase {
                   "epochsPerRound": 1, "trainExamples": 600}}
     """
 
-    private func executable() throws -> URL {
-        let bundle = Bundle(for: RealSweepKillTests.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("ticket") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            struct NotBuilt: Error {}
-            throw NotBuilt()
-        }
-        return found
-    }
-
     private func sweep(_ manifest: URL, into output: URL) throws -> Process {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try ticketExecutable(nextTo: Bundle(for: RealSweepKillTests.self))
         process.arguments = ["sweep", manifest.path, "--out", output.path, "--threads", "1"]
         // The vendored MNIST, found relative to the repository root.
-        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
