@@ -34,6 +34,23 @@ public enum Statistics {
     }
 
     /// `mean(a) − mean(b)` with Welch's interval; `nil` when either is empty.
+    /// Mean of the paired differences `a[i] − b[i]` with a Student-t
+    /// interval on n − 1 degrees of freedom: the right test when each pair
+    /// shares its seed (same initialisation and data order), which removes
+    /// the seed-to-seed spread both samples share. `nil` for no pairs.
+    public static func pairedDifference(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Difference? {
+        precondition(a.count == b.count, "paired samples must have the same length")
+        let differences = zip(a, b).map { $0 - $1 }
+        guard let meanDifference = mean(differences) else { return nil }
+        guard let spread = standardDeviation(differences) else {
+            return Difference(difference: meanDifference, interval: nil)
+        }
+        let se = spread / Double(differences.count).squareRoot()
+        guard se > 0 else { return Difference(difference: meanDifference, interval: meanDifference...meanDifference) }
+        let half = StudentT.quantile(0.5 + level / 2, degreesOfFreedom: Double(differences.count - 1)) * se
+        return Difference(difference: meanDifference, interval: (meanDifference - half)...(meanDifference + half))
+    }
+
     public static func welchDifference(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Difference? {
         guard let meanA = mean(a), let meanB = mean(b) else { return nil }
         let difference = meanA - meanB

@@ -22,8 +22,10 @@ public enum Summary {
     /// compared with a tolerance. Every run with a final accuracy counts,
     /// collapsed ones included (collapse is a result, and is also counted in
     /// `n_collapsed`). The difference to `magnitude` uses the magnitude row
-    /// with the same model, dataset, schedule and density, with a Welch
-    /// interval. Rows are sorted by model, dataset, schedule, criterion,
+    /// with the same model, dataset, schedule and density. When both rows
+    /// have final accuracies for exactly the same seeds, the runs are paired
+    /// (a seed fixes initialisation and data order for every criterion), so
+    /// the interval is a paired t; otherwise it is Welch's. Rows are sorted by model, dataset, schedule, criterion,
     /// then density from dense to sparse.
     ///
     /// - Throws: `TableError` when one seed appears twice in a group (the
@@ -70,12 +72,27 @@ public enum Summary {
             var baselineKey = key
             baselineKey.criterion = baselineCriterion
             if key.criterion != baselineCriterion, groups[baselineKey] != nil,
-               let difference = Statistics.welchDifference(values, finals(baselineKey)) {
+               let difference = difference(group, groups[baselineKey]!) {
                 row.diffVsMagnitude = difference.difference
                 row.diffCILow = difference.interval?.lowerBound
                 row.diffCIHigh = difference.interval?.upperBound
             }
             return row
         }
+    }
+
+    /// Paired by seed when both groups cover the same seeds, Welch otherwise.
+    private static func difference(_ group: [RunRow], _ baseline: [RunRow]) -> Statistics.Difference? {
+        func bySeed(_ rows: [RunRow]) -> [UInt64: Double] {
+            rows.reduce(into: [:]) { result, row in
+                if let value = row.testAccuracyFinal, value.isFinite { result[row.seed] = value }
+            }
+        }
+        let candidate = bySeed(group), reference = bySeed(baseline)
+        let seeds = candidate.keys.sorted()
+        if seeds.count >= 2, seeds == reference.keys.sorted() {
+            return Statistics.pairedDifference(seeds.map { candidate[$0]! }, seeds.map { reference[$0]! })
+        }
+        return Statistics.welchDifference(seeds.map { candidate[$0]! }, reference.keys.sorted().map { reference[$0]! })
     }
 }

@@ -18,7 +18,7 @@ final class SummaryTests: XCTestCase {
             runRow("magnitude", seed: 2, density: 0.5, accuracy: 0.82),
             runRow("data-dependent", seed: 2, density: 0.5, accuracy: 0.85),
             runRow("magnitude", seed: 3, density: 0.5, accuracy: 0.81),
-            runRow("data-dependent", seed: 3, density: 0.5, accuracy: 0.84, status: .collapsed),
+            runRow("data-dependent", seed: 3, density: 0.5, accuracy: 0.845, status: .collapsed),
             runRow("magnitude", seed: 1, density: 0.5 * 0.5, accuracy: 0.70),
             runRow("random", seed: 1, density: 1, accuracy: nil, status: .diverged),
         ]
@@ -31,13 +31,19 @@ final class SummaryTests: XCTestCase {
         ])
         let dd = summary[0], magnitude = summary[1]
         XCTAssertEqual(dd.n, 3)
-        XCTAssertEqual(dd.mean!, 0.84, accuracy: 1e-12)
-        XCTAssertEqual(dd.std!, 0.01, accuracy: 1e-12)
-        XCTAssertEqual(dd.ciLow!, 0.84 - 4.302652729 * 0.01 / 3.0.squareRoot(), accuracy: 1e-8)
+        let ddValues = [0.83, 0.85, 0.845]
+        let ddMean = ddValues.reduce(0, +) / 3
+        let ddStd = (ddValues.map { ($0 - ddMean) * ($0 - ddMean) }.reduce(0, +) / 2).squareRoot()
+        XCTAssertEqual(dd.mean!, ddMean, accuracy: 1e-12)
+        XCTAssertEqual(dd.std!, ddStd, accuracy: 1e-12)
+        XCTAssertEqual(dd.ciLow!, ddMean - 4.302652729 * ddStd / 3.0.squareRoot(), accuracy: 1e-8)
         XCTAssertEqual(dd.collapsed, 1)
-        XCTAssertEqual(dd.diffVsMagnitude!, 0.03, accuracy: 1e-12)
-        XCTAssertLessThan(dd.diffCILow!, 0.03)
-        XCTAssertGreaterThan(dd.diffCIHigh!, 0.03)
+        // Same seeds on both sides: paired differences 0.03, 0.03, 0.035.
+        let pairs = [0.03, 0.03, 0.035], pairMean = pairs.reduce(0, +) / 3
+        let pairStd = (pairs.map { ($0 - pairMean) * ($0 - pairMean) }.reduce(0, +) / 2).squareRoot()
+        XCTAssertEqual(dd.diffVsMagnitude!, pairMean, accuracy: 1e-12)
+        XCTAssertEqual(dd.diffCILow!, pairMean - 4.302652729 * pairStd / 3.0.squareRoot(), accuracy: 1e-8)
+        XCTAssertEqual(dd.diffCIHigh!, pairMean + 4.302652729 * pairStd / 3.0.squareRoot(), accuracy: 1e-8)
         XCTAssertNil(magnitude.diffVsMagnitude, "magnitude is not compared with itself")
         // n = 1: mean but empty interval cells, never NaN.
         XCTAssertEqual(summary[2].n, 1)
@@ -51,6 +57,27 @@ final class SummaryTests: XCTestCase {
         XCTAssertNil(summary[3].mean)
         // Input order does not matter, to the last bit.
         XCTAssertEqual(try Summary.aggregate(rows.reversed()), summary)
+    }
+
+    func testDifferenceIsWelchWhenTheSeedsDoNotPair() throws {
+        let rows = [
+            runRow("magnitude", seed: 1, density: 0.5, accuracy: 0.80),
+            runRow("magnitude", seed: 2, density: 0.5, accuracy: 0.82),
+            runRow("random", seed: 3, density: 0.5, accuracy: 0.70),
+            runRow("random", seed: 4, density: 0.5, accuracy: 0.74),
+        ]
+        let random = try Summary.aggregate(rows).first { $0.criterion == "random" }!
+        let welch = try XCTUnwrap(Statistics.welchDifference([0.70, 0.74], [0.80, 0.82]))
+        XCTAssertEqual(random.diffVsMagnitude!, -0.09, accuracy: 1e-12)
+        XCTAssertEqual(random.diffCILow!, welch.interval!.lowerBound, accuracy: 1e-12)
+        // Paired, identical runs (the dense round) give exactly zero with no spread.
+        let dense = try Summary.aggregate([
+            runRow("magnitude", seed: 1, density: 1, accuracy: 0.9), runRow("magnitude", seed: 2, density: 1, accuracy: 0.91),
+            runRow("random", seed: 1, density: 1, accuracy: 0.9), runRow("random", seed: 2, density: 1, accuracy: 0.91),
+        ]).first { $0.criterion == "random" }!
+        XCTAssertEqual(dense.diffVsMagnitude, 0)
+        XCTAssertEqual(dense.diffCILow, 0)
+        XCTAssertEqual(dense.diffCIHigh, 0)
     }
 
     func testDuplicateSeedInAGroupIsAnError() {
