@@ -21,16 +21,17 @@ public final class PruningRunExecutor: RunExecutor {
         self.warn = warn
     }
 
+    /// The data set, loaded once per sweep, cut to the run's `trainExamples`.
     private func data(for config: RunConfig) throws -> DatasetPair {
-        let key = config.dataset + "#" + (config.training.trainExamples.map(String.init) ?? "all")
-        if let cached = cache[key] { return cached }
-        var pair = try cache[config.dataset] ?? locator.load(named: config.dataset)
-        if cache[config.dataset] == nil {
+        var pair: DatasetPair
+        if let loaded = cache[config.dataset] {
+            pair = loaded
+        } else {
+            pair = try locator.load(named: config.dataset)
             cache[config.dataset] = pair
             if let note = pair.train.partialNote { warn("warning: \(config.dataset): \(note)") }
         }
         if let limit = config.training.trainExamples { pair.train = pair.train.prefix(limit) }
-        cache[key] = pair
         return pair
     }
 
