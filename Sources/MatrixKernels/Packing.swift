@@ -106,6 +106,12 @@ func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
                     for j in panelColumns..<nr { out[p * nr + j] = 0 }
                 }
             }
+        } else if b.rowStride == 1 && panelColumns == nr {
+            // B is transposed and the panel full: 4 × 4 blocks transposed in
+            // registers, so both the reads (along p) and the writes (along j)
+            // are vectors. The scalar loop below cost as much as 15% of the
+            // trainer's forward products.
+            packTransposedPanel(source, columnStride: b.columnStride, depth: depth, into: out)
         } else {
             // B is transposed: each column of op(B) is contiguous along p.
             for j in 0..<panelColumns {
@@ -120,5 +126,35 @@ func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
         }
         out += nr * depth
         panelStart += nr
+    }
+}
+
+/// One full NR-column panel of a B whose columns are contiguous:
+/// `out[p·NR + j] = source[j·columnStride + p]`.
+@inline(__always)
+private func packTransposedPanel(_ source: UnsafePointer<Float>, columnStride: Int, depth: Int,
+                                 into out: UnsafeMutablePointer<Float>) {
+    let nr = Blocking.nr
+    var p = 0
+    while p + 4 <= depth {
+        var j = 0
+        while j < nr {
+            let column = source + j * columnStride + p
+            let c0 = UnsafeRawPointer(column).loadUnaligned(as: SIMD4<Float>.self)
+            let c1 = UnsafeRawPointer(column + columnStride).loadUnaligned(as: SIMD4<Float>.self)
+            let c2 = UnsafeRawPointer(column + 2 * columnStride).loadUnaligned(as: SIMD4<Float>.self)
+            let c3 = UnsafeRawPointer(column + 3 * columnStride).loadUnaligned(as: SIMD4<Float>.self)
+            let row = out + p * nr + j
+            UnsafeMutableRawPointer(row).storeBytes(of: SIMD4(c0[0], c1[0], c2[0], c3[0]), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(row + nr).storeBytes(of: SIMD4(c0[1], c1[1], c2[1], c3[1]), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(row + 2 * nr).storeBytes(of: SIMD4(c0[2], c1[2], c2[2], c3[2]), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(row + 3 * nr).storeBytes(of: SIMD4(c0[3], c1[3], c2[3], c3[3]), as: SIMD4<Float>.self)
+            j += 4
+        }
+        p += 4
+    }
+    while p < depth {
+        for j in 0..<nr { out[p * nr + j] = source[j * columnStride + p] }
+        p += 1
     }
 }

@@ -1,7 +1,7 @@
 // gemm-bench: MatrixKernels.gemm against OpenBLAS cblas_sgemm, measured
 // interleaved in one process so both see the same machine state.
 //
-// Usage: gemm-bench [--csv PATH] [--only SUBSTRING] [--threads 1,2] [--repetitions N]
+// Usage: gemm-bench [--csv PATH] [--only SUBSTRING] [--threads 1,2] [--repetitions N] [--batch-ms MS]
 import COpenBLAS
 import Foundation
 import MatrixKernels
@@ -13,9 +13,6 @@ struct Shape {
         "\(m)x\(n)x\(k) \(transA == .none ? "N" : "T")\(transB == .none ? "N" : "T")"
     }
 }
-
-/// Peak fp32 per core the issue measures against (AVX-512 Zen 5, DESIGN.md §4).
-let peakPerCore = 275.0
 
 var csvPath: String?
 var only: String?
@@ -48,6 +45,16 @@ for batch in [60, 512] {
         Shape(m: batch, n: 784, k: 300, transA: .none, transB: .transposed),
     ]
 }
+// The same products as the trainer issues them: Dense stores W as [out, in]
+// (PyTorch's layout), so the forward pass is X·Wᵀ, the weight gradient
+// dYᵀ·X and the input gradient dY·W.
+for batch in [60] {
+    shapes += [(784, 300), (300, 100), (100, 10)].flatMap { inputs, outputs in
+        [Shape(m: batch, n: outputs, k: inputs, transA: .none, transB: .transposed),
+         Shape(m: outputs, n: inputs, k: batch, transA: .transposed, transB: .none),
+         Shape(m: batch, n: inputs, k: outputs, transA: .none, transB: .none)]
+    }
+}
 if let only { shapes = shapes.filter { $0.label.contains(only) } }
 
 func now() -> Double {
@@ -72,6 +79,21 @@ func loadAverage() -> String {
 
 print("OpenBLAS core: \(String(cString: openblas_get_corename()))")
 print("load average at start: \(loadAverage())")
+// `peak_percent` is against what the cores deliver now, not a datasheet:
+// under KVM the vCPUs may be sharing one physical core at times.
+func measurePeaks(_ when: String) -> [Int: Double] {
+    var peaks: [Int: Double] = [:]
+    for threads in threadCounts {
+        peaks[threads] = (0..<3).map { _ in measurePeakGFLOPS(threads: threads) }.max()!
+    }
+    let listed = threadCounts.map { String(format: "%.1f on %d thread%@", peaks[$0]!, $0, $0 == 1 ? "" : "s") }
+    print("measured FMA peak \(when): \(listed.joined(separator: ", ")) GFLOP/s")
+    if let one = peaks[1], let two = peaks[2], two < 1.6 * one {
+        print("warning: 2 threads reach only \(String(format: "%.2f", two / one))x the 1-thread peak: the vCPUs share a core now; 2-thread figures mean little")
+    }
+    return peaks
+}
+let peaks = measurePeaks("at start")
 
 // Start-up costs (thread creation, first-touch of OpenBLAS's buffers, our
 // workspaces) are paid here, before any shape is timed, for both sides.
@@ -140,7 +162,7 @@ for shape in shapes {
                         let theirGF = flops / theirTimes.min()! / 1e9
                         var worst: Float = 0
                         for i in 0..<(m * n) { worst = max(worst, abs(ours[i] - theirs[i])) }
-                        let peak = 100 * oursGF / (peakPerCore * Double(threads))
+                        let peak = 100 * oursGF / peaks[threads]!
                         let ratio = oursGF / theirGF
                         print(String(format: "%-22@ %7d %10.1f %7.1f %10.1f %7.2f%@", shape.label, threads, oursGF, peak,
                                      theirGF, ratio, worst > 1e-3 * Float(k).squareRoot() ? "  MISMATCH \(worst)" : ""))
@@ -154,6 +176,7 @@ for shape in shapes {
 }
 
 print("load average at end: \(loadAverage())")
+_ = measurePeaks("at end")
 
 if let csvPath {
     let url = URL(fileURLWithPath: csvPath)
