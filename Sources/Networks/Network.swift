@@ -24,6 +24,9 @@ public final class Network {
     public let parameters: [Parameter]
     let layers: [Layer]
     private let loss: SoftmaxCrossEntropy
+    /// Index of the first layer with tensors: no layer before it needs an
+    /// input gradient, so backward stops computing them there.
+    private let firstLayerWithParameters: Int
     private var batchCapacity = 0
     private var lastLogits: UnsafePointer<Float>?
 
@@ -39,6 +42,7 @@ public final class Network {
             throw NetworkError("\(name): produces \(shape) outputs per example, expected \(classCount) logits")
         }
         parameters = layers.flatMap(\.parameters)
+        firstLayerWithParameters = layers.firstIndex { !$0.parameters.isEmpty } ?? layers.count
         let names = parameters.map(\.name)
         guard Set(names).count == names.count else { throw NetworkError("\(name): duplicate tensor names") }
         loss = SoftmaxCrossEntropy(classes: classCount)
@@ -96,8 +100,11 @@ public final class Network {
         var g: UnsafePointer<Float>? = logitGradient
         // An index loop: `enumerated().reversed()` would allocate an array every step.
         for index in stride(from: layers.count - 1, through: 0, by: -1) {
-            // The input layer's input gradient is never needed: skip its GEMM.
-            g = layers[index].backward(g!, count: count, needsInputGradient: index > 0)
+            // Below the first layer with tensors (LeNet's first Dense sits
+            // behind a Flatten) input gradients feed nothing: skipping that
+            // GEMM saves 28 of LeNet-300-100's 96 MFLOP per batch of 60.
+            g = layers[index].backward(g!, count: count, needsInputGradient: index > firstLayerWithParameters)
+            if index <= firstLayerWithParameters { break }
         }
     }
 
