@@ -1,4 +1,5 @@
 import Foundation
+import MatrixKernels
 
 /// Which update rule and its hyperparameters. Both rules follow PyTorch's
 /// definitions (weight decay added to the gradient), so hyperparameters
@@ -49,8 +50,6 @@ public final class Optimizer {
     /// State buffers per tensor: `[velocity]` for SGD with momentum,
     /// `[m, v]` for Adam, none for plain SGD.
     private var slots: [[FloatBuffer]]
-    /// All ones, as long as the longest tensor: the mask of unprunable tensors.
-    private let ones: FloatBuffer
 
     public init(_ configuration: OptimizerConfiguration, network: Network) {
         self.configuration = configuration
@@ -61,8 +60,6 @@ public final class Optimizer {
         case .adam: slotCount = 2
         }
         slots = tensors.map { tensor in (0..<slotCount).map { _ in FloatBuffer(count: tensor.count) } }
-        ones = FloatBuffer(count: tensors.map(\.count).max() ?? 0)
-        ones.fill(1)
     }
 
     /// Names of the state slots, in storage order.
@@ -88,22 +85,27 @@ public final class Optimizer {
         let correction2 = Float(1 - pow(Double(c.beta2), Double(stepCount)))
         for index in tensors.indices {
             let tensor = tensors[index]
-            let w = tensor.value.pointer, g = tensor.gradient.pointer, n = tensor.count
-            // Unprunable tensors use an all-ones mask, so there is one fused
-            // loop per rule and masked entries (weight and state) become +0
-            // in the same pass that updates the rest.
-            let keep = UnsafePointer(tensor.maskBuffer?.pointer ?? ones.pointer)
+            let w = tensor.value.pointer, g = UnsafePointer(tensor.gradient.pointer)
+            // Masked entries (weight and state) become +0 in the same pass
+            // that updates the rest; an unmasked tensor skips the mask.
+            let keep = tensor.maskIsFull ? nil : tensor.maskBuffer.map { UnsafePointer($0.pointer) }
             let decay = c.weightDecay
-            switch c.kind {
-            case .sgd where c.momentum == 0:
-                sgdStep(w: w, g: g, keep: keep, count: n, rate: learningRate, decay: decay)
-            case .sgd:
-                momentumStep(w: w, g: g, velocity: slots[index][0].pointer, keep: keep, count: n, rate: learningRate,
-                             decay: decay, momentum: c.momentum, nesterov: c.nesterov)
-            case .adam:
-                adamStep(w: w, g: g, m1: slots[index][0].pointer, m2: slots[index][1].pointer, keep: keep, count: n,
-                         stepSize: learningRate / correction1, root2: 1 / correction2.squareRoot(), decay: decay,
-                         beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
+            let state = slots[index].map(\.pointer)
+            // Elementwise, so split over the matrix kernels' threads: the
+            // step is bound by memory traffic (w, g and state), which two
+            // cores move faster than one. Same bits for any thread count.
+            WorkerPool.shared.forEachChunk(of: tensor.count, grain: 1 << 14) { range in
+                switch c.kind {
+                case .sgd where c.momentum == 0:
+                    sgdStep(w: w, g: g, keep: keep, range: range, rate: learningRate, decay: decay)
+                case .sgd:
+                    momentumStep(w: w, g: g, velocity: state[0], keep: keep, range: range, rate: learningRate,
+                                 decay: decay, momentum: c.momentum, nesterov: c.nesterov)
+                case .adam:
+                    adamStep(w: w, g: g, m1: state[0], m2: state[1], keep: keep, range: range,
+                             stepSize: learningRate / correction1, root2: 1 / correction2.squareRoot(), decay: decay,
+                             beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
+                }
             }
         }
     }
@@ -169,7 +171,9 @@ public struct LearningRateSchedule: Sendable, Codable, Hashable {
 // scalar (it cannot prove the pointers distinct), and Adam's square root and
 // division then cost as much as a third of the epoch. Each element gets the
 // same IEEE operations in the vector body and the scalar tail, so results
-// do not depend on where a tensor's length falls.
+// do not depend on where a tensor's length, or a thread's chunk, ends.
+// `keep` is the mask, or nil when nothing is masked (no mask stream to read;
+// the test of nil is loop-invariant and hoisted).
 private typealias Lane = SIMD16<Float>
 
 @inline(__always)
@@ -182,73 +186,81 @@ private func store(_ v: Lane, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Lane.self)
 }
 
-private func sgdStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, keep: UnsafePointer<Float>,
-                     count n: Int, rate: Float, decay: Float) {
-    var i = 0
-    while i + Lane.scalarCount <= n {
+/// `v` with the lanes whose mask entry is 0 set to +0.
+@inline(__always)
+private func masked(_ v: Lane, _ keep: UnsafePointer<Float>?, _ i: Int) -> Lane {
+    guard let keep else { return v }
+    return v.replacing(with: 0, where: load(keep, i) .== 0)
+}
+
+@inline(__always)
+private func masked(_ v: Float, _ keep: UnsafePointer<Float>?, _ i: Int) -> Float {
+    guard let keep else { return v }
+    return keep[i] == 0 ? 0 : v
+}
+
+private func sgdStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, keep: UnsafePointer<Float>?,
+                     range: Range<Int>, rate: Float, decay: Float) {
+    var i = range.lowerBound
+    while i + Lane.scalarCount <= range.upperBound {
         let wv = load(w, i)
-        let updated = wv - rate * (load(g, i) + decay * wv)
-        store(updated.replacing(with: 0, where: load(keep, i) .== 0), w, i)
+        store(masked(wv - rate * (load(g, i) + decay * wv), keep, i), w, i)
         i += Lane.scalarCount
     }
-    while i < n {
-        let updated = w[i] - rate * (g[i] + decay * w[i])
-        w[i] = keep[i] == 0 ? 0 : updated
+    while i < range.upperBound {
+        w[i] = masked(w[i] - rate * (g[i] + decay * w[i]), keep, i)
         i += 1
     }
 }
 
 private func momentumStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, velocity: UnsafeMutablePointer<Float>,
-                          keep: UnsafePointer<Float>, count n: Int, rate: Float, decay: Float, momentum mu: Float,
+                          keep: UnsafePointer<Float>?, range: Range<Int>, rate: Float, decay: Float, momentum mu: Float,
                           nesterov: Bool) {
-    var i = 0
-    while i + Lane.scalarCount <= n {
+    var i = range.lowerBound
+    while i + Lane.scalarCount <= range.upperBound {
         let wv = load(w, i)
         let d = load(g, i) + decay * wv
         let v = mu * load(velocity, i) + d
         // Nesterov: d + μv; classical: v.
         let direction = nesterov ? d + mu * v : v
-        let pruned = load(keep, i) .== 0
-        store(v.replacing(with: 0, where: pruned), velocity, i)
-        store((wv - rate * direction).replacing(with: 0, where: pruned), w, i)
+        store(masked(v, keep, i), velocity, i)
+        store(masked(wv - rate * direction, keep, i), w, i)
         i += Lane.scalarCount
     }
-    while i < n {
+    while i < range.upperBound {
         let d = g[i] + decay * w[i]
         let v = mu * velocity[i] + d
         let direction = nesterov ? d + mu * v : v
         let updated = w[i] - rate * direction
-        velocity[i] = keep[i] == 0 ? 0 : v
-        w[i] = keep[i] == 0 ? 0 : updated
+        velocity[i] = masked(v, keep, i)
+        w[i] = masked(updated, keep, i)
         i += 1
     }
 }
 
 private func adamStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m1: UnsafeMutablePointer<Float>,
-                      m2: UnsafeMutablePointer<Float>, keep: UnsafePointer<Float>, count n: Int, stepSize: Float,
+                      m2: UnsafeMutablePointer<Float>, keep: UnsafePointer<Float>?, range: Range<Int>, stepSize: Float,
                       root2: Float, decay: Float, beta1 b1: Float, beta2 b2: Float, epsilon eps: Float) {
-    var i = 0
-    while i + Lane.scalarCount <= n {
+    var i = range.lowerBound
+    while i + Lane.scalarCount <= range.upperBound {
         let wv = load(w, i)
         let d = load(g, i) + decay * wv
         let m = b1 * load(m1, i) + (1 - b1) * d
         let v = b2 * load(m2, i) + (1 - b2) * d * d
         let updated = wv - stepSize * m / (v.squareRoot() * root2 + eps)
-        let pruned = load(keep, i) .== 0
-        store(m.replacing(with: 0, where: pruned), m1, i)
-        store(v.replacing(with: 0, where: pruned), m2, i)
-        store(updated.replacing(with: 0, where: pruned), w, i)
+        store(masked(m, keep, i), m1, i)
+        store(masked(v, keep, i), m2, i)
+        store(masked(updated, keep, i), w, i)
         i += Lane.scalarCount
     }
-    while i < n {
+    while i < range.upperBound {
         let d = g[i] + decay * w[i]
         let m = b1 * m1[i] + (1 - b1) * d
         let v = b2 * m2[i] + (1 - b2) * d * d
         let updated = w[i] - stepSize * m / (v.squareRoot() * root2 + eps)
-        let kept = keep[i] != 0
-        m1[i] = kept ? m : 0
-        m2[i] = kept ? v : 0
-        w[i] = kept ? updated : 0
+        m1[i] = masked(m, keep, i)
+        m2[i] = masked(v, keep, i)
+        w[i] = masked(updated, keep, i)
         i += 1
     }
 }
