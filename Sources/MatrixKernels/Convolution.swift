@@ -48,23 +48,39 @@ public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometr
         let plane = image + channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
+                let x0 = dx - g.paddingX
+                // The in-bounds span is the same for every output row: zero
+                // the padding on either side and copy the rest (a plain copy
+                // at stride 1), with no test per element.
+                let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
                 for oy in 0..<oh {
                     let y = oy * g.strideY - g.paddingY + dy
                     if y < 0 || y >= g.height {
                         out.update(repeating: 0, count: ow)
                     } else {
-                        let row = plane + y * g.width
-                        let x0 = dx - g.paddingX
-                        for ox in 0..<ow {
-                            let x = x0 + ox * g.strideX
-                            out[ox] = x >= 0 && x < g.width ? row[x] : 0
+                        let row = plane + y * g.width + x0
+                        out.update(repeating: 0, count: valid.lowerBound)
+                        if g.strideX == 1 {
+                            (out + valid.lowerBound).update(from: row + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { out[ox] = row[ox * g.strideX] }
                         }
+                        (out + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
                     }
                     out += ow
                 }
             }
         }
     }
+}
+
+/// The output columns `ox` whose input column `offset + ox·stride` lies in
+/// `0..<inputWidth`: a contiguous range (possibly empty).
+@inline(__always)
+func inBoundsOutputs(offset x0: Int, stride: Int, inputWidth: Int, outputWidth: Int) -> Range<Int> {
+    let first = min(outputWidth, x0 >= 0 ? 0 : (stride - 1 - x0) / stride)
+    let end = x0 >= inputWidth ? 0 : min(outputWidth, (inputWidth - 1 - x0) / stride + 1)
+    return first..<max(first, end)
 }
 
 /// Folds a column matrix back into a CHW image: the adjoint of `im2col`.
@@ -82,19 +98,37 @@ public func col2im(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeome
         let plane = image + channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
+                let x0 = dx - g.paddingX
+                let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
                 for oy in 0..<oh {
                     let y = oy * g.strideY - g.paddingY + dy
                     if y >= 0 && y < g.height {
-                        let row = plane + y * g.width
-                        let x0 = dx - g.paddingX
-                        for ox in 0..<ow {
-                            let x = x0 + ox * g.strideX
-                            if x >= 0 && x < g.width { row[x] += source[ox] }
+                        let row = plane + y * g.width + x0
+                        if g.strideX == 1 {
+                            addInPlace(row + valid.lowerBound, source + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { row[ox * g.strideX] += source[ox] }
                         }
                     }
                     source += ow
                 }
             }
         }
+    }
+}
+
+/// `target[i] += addend[i]` for `i < count`, in vectors (the two never overlap).
+@inline(__always)
+private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ addend: UnsafePointer<Float>, count: Int) {
+    typealias V = SIMD8<Float>
+    var i = 0
+    while i + V.scalarCount <= count {
+        let sum = UnsafeRawPointer(target + i).loadUnaligned(as: V.self) + UnsafeRawPointer(addend + i).loadUnaligned(as: V.self)
+        UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: V.self)
+        i += V.scalarCount
+    }
+    while i < count {
+        target[i] += addend[i]
+        i += 1
     }
 }

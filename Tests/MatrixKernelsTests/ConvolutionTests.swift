@@ -8,7 +8,28 @@ final class ConvolutionTests: XCTestCase {
         ConvolutionGeometry(channels: 2, height: 9, width: 10, kernelHeight: 3, kernelWidth: 2,
                             strideY: 2, strideX: 3, paddingY: 2, paddingX: 1),
         ConvolutionGeometry(channels: 4, height: 5, width: 5, kernelHeight: 5, kernelWidth: 5, paddingY: 0, paddingX: 2),
+        // ResNet's downsampling 3×3 and 1×1 shortcut (stride 2), and padding
+        // wider than the image.
+        ConvolutionGeometry(channels: 2, height: 32, width: 32, kernelHeight: 3, kernelWidth: 3,
+                            strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 3, height: 16, width: 16, kernelHeight: 1, kernelWidth: 1, strideY: 2, strideX: 2),
+        ConvolutionGeometry(channels: 1, height: 1, width: 1, kernelHeight: 3, kernelWidth: 3, paddingY: 2, paddingX: 2),
     ]
+
+    func testInBoundsOutputsMatchesAnElementwiseCheck() {
+        for stride in 1...3 {
+            for inputWidth in 1...9 {
+                for outputWidth in 0...12 {
+                    for offset in -5...11 {
+                        let want = (0..<outputWidth).filter { (0..<inputWidth).contains(offset + $0 * stride) }
+                        let got = inBoundsOutputs(offset: offset, stride: stride, inputWidth: inputWidth,
+                                                  outputWidth: outputWidth)
+                        XCTAssertEqual(Array(got), want, "offset \(offset) stride \(stride) in \(inputWidth) out \(outputWidth)")
+                    }
+                }
+            }
+        }
+    }
 
     /// Pixel of the padded image, zero outside.
     private func pixel(_ image: [Float], _ g: ConvolutionGeometry, _ c: Int, _ y: Int, _ x: Int) -> Float {
