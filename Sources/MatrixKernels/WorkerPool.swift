@@ -181,6 +181,18 @@ extension WorkerPool {
     }
 }
 
+extension WorkerPool {
+    /// Runs `body(0) … body(parts - 1)` on up to `threadCount` threads (part 0
+    /// on the caller) and returns when all are done. For work split into
+    /// independent pieces above the kernels, such as the examples of a batch;
+    /// kernels called inside should be given a pool of their own (a
+    /// `WorkerPool(threadCount: 1)` per part), as this one is busy.
+    public func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
+        guard parts > 0 else { return }
+        run(width: parts) { part, _ in body(part) }
+    }
+}
+
 /// Sets the number of threads the matrix kernels use by default
 /// (`WorkerPool.shared.threadCount`). Results do not depend on it.
 public func setThreadCount(_ count: Int) {

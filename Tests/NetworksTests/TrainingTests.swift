@@ -216,4 +216,23 @@ final class ThreadDeterminismTests: XCTestCase {
         }
         XCTAssertEqual(run(threads: 1), run(threads: 2))
     }
+
+    /// Convolutions split the batch's examples over threads (forward) and
+    /// run the weight gradient beside the input gradients (backward); with
+    /// 3 threads the input gradients are split in two. The tiny network has
+    /// 3×3, strided, pointwise and first-layer (no input gradient) convolutions.
+    func testConvolutionalTrainingGivesIdenticalBitsOnOneTwoAndThreeThreads() {
+        func run(threads: Int) -> [String: [UInt32]] {
+            setThreadCount(threads)
+            defer { setThreadCount(2) }
+            let network = tinyConvNet(seed: 5)
+            maskHalf(network, seed: 2)
+            let configuration = TrainingConfiguration(epochs: 2, batchSize: 12, optimizer: .adam(learningRate: 1e-2), dataSeed: 4)
+            Trainer(network: network, data: syntheticData(trainCount: 36), configuration: configuration).train()
+            return bits(network)
+        }
+        let one = run(threads: 1)
+        XCTAssertEqual(one, run(threads: 2))
+        XCTAssertEqual(one, run(threads: 3))
+    }
 }
