@@ -1,3 +1,4 @@
+import MatrixKernels
 /// Batch normalisation over the batch and spatial positions of each channel.
 ///
 /// Training mode normalises with the batch's mean and (biased) variance and
@@ -56,38 +57,42 @@ final class BatchNorm: Layer {
         let gamma = scale.value.pointer, beta = shift.value.pointer
         let rm = runningMean.value.pointer, rv = runningVariance.value.pointer
         let m = count * plane
-        for c in 0..<channels {
-            var mean: Float, invStd: Float
-            if mode == .training {
-                var sum = 0.0
-                for n in 0..<count {
-                    let x = input + n * stride + c * plane
-                    for p in 0..<plane { sum += Double(x[p]) }
+        // Channels are independent (each sums over the batch in a fixed
+        // order), so threads take whole channels: same bits on any count.
+        forEachChannelShare { channelRange in
+            for c in channelRange {
+                var mean: Float, invStd: Float
+                if mode == .training {
+                    var sum = 0.0
+                    for n in 0..<count {
+                        let x = input + n * stride + c * plane
+                        for p in 0..<plane { sum += Double(x[p]) }
+                    }
+                    let mu = sum / Double(max(m, 1))
+                    var squares = 0.0
+                    for n in 0..<count {
+                        let x = input + n * stride + c * plane
+                        for p in 0..<plane { let d = Double(x[p]) - mu; squares += d * d }
+                    }
+                    let variance = squares / Double(max(m, 1))
+                    mean = Float(mu)
+                    invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
+                    let unbiased = m > 1 ? squares / Double(m - 1) : variance
+                    rm[c] = (1 - momentum) * rm[c] + momentum * mean
+                    rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+                } else {
+                    mean = rm[c]
+                    invStd = 1 / (rv[c] + epsilon).squareRoot()
                 }
-                let mu = sum / Double(max(m, 1))
-                var squares = 0.0
+                inv[c] = invStd
+                let g = gamma[c], b = beta[c]
                 for n in 0..<count {
-                    let x = input + n * stride + c * plane
-                    for p in 0..<plane { let d = Double(x[p]) - mu; squares += d * d }
-                }
-                let variance = squares / Double(max(m, 1))
-                mean = Float(mu)
-                invStd = Float(1 / (variance + Double(epsilon)).squareRoot())
-                let unbiased = m > 1 ? squares / Double(m - 1) : variance
-                rm[c] = (1 - momentum) * rm[c] + momentum * mean
-                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
-            } else {
-                mean = rm[c]
-                invStd = 1 / (rv[c] + epsilon).squareRoot()
-            }
-            inv[c] = invStd
-            let g = gamma[c], b = beta[c]
-            for n in 0..<count {
-                let offset = n * stride + c * plane
-                for p in 0..<plane {
-                    let h = (input[offset + p] - mean) * invStd
-                    xhat[offset + p] = h
-                    y[offset + p] = g * h + b
+                    let offset = n * stride + c * plane
+                    for p in 0..<plane {
+                        let h = (input[offset + p] - mean) * invStd
+                        xhat[offset + p] = h
+                        y[offset + p] = g * h + b
+                    }
                 }
             }
         }
@@ -99,37 +104,47 @@ final class BatchNorm: Layer {
         let xhat = normalized!.pointer, inv = inverseStd.pointer, dx = inputGradient!.pointer
         let gamma = scale.value.pointer, dgamma = scale.gradient.pointer, dbeta = shift.gradient.pointer
         let m = Float(count * plane)
-        for c in 0..<channels {
-            var sumDy = 0.0, sumDyXhat = 0.0
-            for n in 0..<count {
-                let offset = n * stride + c * plane
-                for p in 0..<plane {
-                    let dy = Double(outputGradient[offset + p])
-                    sumDy += dy
-                    sumDyXhat += dy * Double(xhat[offset + p])
-                }
-            }
-            dgamma[c] = Float(sumDyXhat)
-            dbeta[c] = Float(sumDy)
-            guard needsInputGradient else { continue }
-            let k = gamma[c] * inv[c]
-            if lastMode == .training {
-                // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)): the batch
-                // statistics depend on every input of the channel.
-                let meanDy = Float(sumDy) / m, meanDyXhat = Float(sumDyXhat) / m
+        forEachChannelShare { channelRange in
+            for c in channelRange {
+                var sumDy = 0.0, sumDyXhat = 0.0
                 for n in 0..<count {
                     let offset = n * stride + c * plane
                     for p in 0..<plane {
-                        dx[offset + p] = k * (outputGradient[offset + p] - meanDy - xhat[offset + p] * meanDyXhat)
+                        let dy = Double(outputGradient[offset + p])
+                        sumDy += dy
+                        sumDyXhat += dy * Double(xhat[offset + p])
                     }
                 }
-            } else {
-                for n in 0..<count {
-                    let offset = n * stride + c * plane
-                    for p in 0..<plane { dx[offset + p] = k * outputGradient[offset + p] }
+                dgamma[c] = Float(sumDyXhat)
+                dbeta[c] = Float(sumDy)
+                guard needsInputGradient else { continue }
+                let k = gamma[c] * inv[c]
+                if lastMode == .training {
+                    // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)): the batch
+                    // statistics depend on every input of the channel.
+                    let meanDy = Float(sumDy) / m, meanDyXhat = Float(sumDyXhat) / m
+                    for n in 0..<count {
+                        let offset = n * stride + c * plane
+                        for p in 0..<plane {
+                            dx[offset + p] = k * (outputGradient[offset + p] - meanDy - xhat[offset + p] * meanDyXhat)
+                        }
+                    }
+                } else {
+                    for n in 0..<count {
+                        let offset = n * stride + c * plane
+                        for p in 0..<plane { dx[offset + p] = k * outputGradient[offset + p] }
+                    }
                 }
             }
         }
         return needsInputGradient ? UnsafePointer(dx) : nil
+    }
+
+    /// Runs `body` on contiguous shares of the channels, one per thread.
+    private func forEachChannelShare(_ body: (Range<Int>) -> Void) {
+        let parts = max(1, min(channels, WorkerPool.shared.threadCount))
+        WorkerPool.shared.forEachPart(parts) { part in
+            body((part * channels / parts)..<((part + 1) * channels / parts))
+        }
     }
 }
