@@ -35,19 +35,25 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 }
 
 /// Unfolds one CHW image into its column matrix (`columnRows × columnCount`,
-/// row-major), so a convolution becomes `output = weights · columns` with
-/// weights `filters × columnRows`. Padding reads as zero.
+/// row-major, rows `leadingDimension` apart), so a convolution becomes
+/// `output = weights · columns` with weights `filters × columnRows`. Padding
+/// reads as zero. A leading dimension of k·`columnCount` lets k images sit
+/// side by side (image i at column offset i·`columnCount`) for one GEMM.
 ///
 /// Row `(c·kh + dy)·kw + dx`, column `oy·outputWidth + ox` holds
 /// `image[c, oy·strideY − paddingY + dy, ox·strideX − paddingX + dx]`.
 public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
-                   into columns: UnsafeMutablePointer<Float>) {
+                   into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
     let oh = g.outputHeight, ow = g.outputWidth
-    var out = columns
+    let ld = leadingDimension ?? g.columnCount
+    precondition(ld >= g.columnCount, "im2col: leading dimension below the column count")
+    var rowStart = columns
     for channel in 0..<g.channels {
         let plane = image + channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
+                var out = rowStart
+                rowStart += ld
                 let x0 = dx - g.paddingX
                 // The in-bounds span is the same for every output row: zero
                 // the padding on either side and copy the rest (a plain copy
@@ -83,21 +89,26 @@ func inBoundsOutputs(offset x0: Int, stride: Int, inputWidth: Int, outputWidth: 
     return first..<max(first, end)
 }
 
-/// Folds a column matrix back into a CHW image: the adjoint of `im2col`.
+/// Folds a column matrix (rows `leadingDimension` apart) back into a CHW
+/// image: the adjoint of `im2col`.
 ///
 /// `image` is overwritten with the sum, over every column-matrix entry, of
 /// that entry at the pixel it was read from (entries from padding are
 /// dropped). This is the input gradient of a convolution, given
 /// `columns = weightsᵀ · outputGradient`.
 public func col2im(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
-                   into image: UnsafeMutablePointer<Float>) {
+                   into image: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
     let oh = g.outputHeight, ow = g.outputWidth
+    let ld = leadingDimension ?? g.columnCount
+    precondition(ld >= g.columnCount, "col2im: leading dimension below the column count")
     image.update(repeating: 0, count: g.channels * g.height * g.width)
-    var source = columns
+    var rowStart = columns
     for channel in 0..<g.channels {
         let plane = image + channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
+                var source = rowStart
+                rowStart += ld
                 let x0 = dx - g.paddingX
                 let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
                 for oy in 0..<oh {

@@ -75,6 +75,48 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    private func submatrix(_ matrix: [Float], rows: Int, columns: Int, leadingDimension: Int, offset: Int) -> [Float] {
+        var result: [Float] = []
+        for r in 0..<rows {
+            let start = r * leadingDimension + offset
+            result += matrix[start..<(start + columns)]
+        }
+        return result
+    }
+
+    func testImagesSideBySideWithALeadingDimension() {
+        // Two images unfolded into one matrix (image i at column offset
+        // i·columnCount, rows ld apart) equal their separate column
+        // matrices, and col2im of either block equals col2im of a copy.
+        var generator = TestGenerator(seed: 37)
+        for g in Self.geometries {
+            let count = g.columnCount, ld = 2 * count + 3
+            let images = [generator.floats(g.channels * g.height * g.width), generator.floats(g.channels * g.height * g.width)]
+            var joint = [Float](repeating: .nan, count: g.columnRows * ld)
+            joint.withUnsafeMutableBufferPointer { joint in
+                for (i, image) in images.enumerated() {
+                    im2col(image, geometry: g, into: joint.baseAddress! + i * count, leadingDimension: ld)
+                }
+            }
+            for (i, image) in images.enumerated() {
+                var alone = [Float](repeating: .nan, count: g.columnRows * count)
+                im2col(image, geometry: g, into: &alone)
+                let block = submatrix(joint, rows: g.columnRows, columns: count, leadingDimension: ld, offset: i * count)
+                XCTAssertEqual(block.map(\.bitPattern), alone.map(\.bitPattern), "\(g) image \(i)")
+
+                let gradient = generator.floats(g.columnRows * ld)
+                var folded = [Float](repeating: .nan, count: image.count)
+                gradient.withUnsafeBufferPointer { gradient in
+                    col2im(gradient.baseAddress! + i * count, geometry: g, into: &folded, leadingDimension: ld)
+                }
+                let copy = submatrix(gradient, rows: g.columnRows, columns: count, leadingDimension: ld, offset: i * count)
+                var expected = [Float](repeating: .nan, count: image.count)
+                col2im(copy, geometry: g, into: &expected)
+                XCTAssertEqual(folded.map(\.bitPattern), expected.map(\.bitPattern), "\(g) image \(i)")
+            }
+        }
+    }
+
     func testCol2imIsTheAdjointOfIm2col() {
         // <im2col(x), y> == <x, col2im(y)> for all x, y, and col2im matches a
         // naive scatter.

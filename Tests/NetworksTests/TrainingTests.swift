@@ -235,4 +235,32 @@ final class ThreadDeterminismTests: XCTestCase {
         XCTAssertEqual(one, run(threads: 2))
         XCTAssertEqual(one, run(threads: 3))
     }
+
+    /// The same on 16×16 images, where a convolution's 256 output pixels
+    /// make groups of one example and the weight gradient runs beside the
+    /// input gradients.
+    func testConvolutionOnLargerImagesGivesIdenticalBitsOnOneTwoAndThreeThreads() {
+        func run(threads: Int) -> [String: [UInt32]] {
+            setThreadCount(threads)
+            defer { setThreadCount(2) }
+            let layers: [Layer] = [
+                Convolution(name: "conv1", inputs: 2, outputs: 3, kernel: 3, padding: 1),
+                ReLU(name: "relu1"),
+                Convolution(name: "conv2", inputs: 3, outputs: 4, kernel: 3, padding: 1),
+                GlobalAveragePool(name: "gap"),
+                Dense(name: "fc", inputs: 4, outputs: 4),
+            ]
+            let network = try! Network(name: "conv-16", inputShape: FeatureShape(channels: 2, height: 16, width: 16),
+                                       classCount: 4, layers: layers)
+            network.initialize(seed: 8, scheme: .kaimingNormal)
+            let configuration = TrainingConfiguration(epochs: 1, batchSize: 10, optimizer: .sgd(learningRate: 0.05, momentum: 0.9),
+                                                      dataSeed: 2)
+            let data = syntheticData(trainCount: 30, shape: ImageShape(height: 16, width: 16, channels: 2))
+            Trainer(network: network, data: data, configuration: configuration).train()
+            return bits(network)
+        }
+        let one = run(threads: 1)
+        XCTAssertEqual(one, run(threads: 2))
+        XCTAssertEqual(one, run(threads: 3))
+    }
 }

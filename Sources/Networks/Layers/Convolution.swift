@@ -1,14 +1,22 @@
 import MatrixKernels
 
-/// 2-D convolution by im2col + GEMM, one example at a time (the column
-/// buffer of a whole batch would not fit in cache, nor comfortably in memory
-/// for the larger models).
+/// 2-D convolution by im2col + GEMM over groups of examples.
 ///
-/// Threads work on whole examples: in the forward pass each takes a share
-/// of the batch; in the backward pass one accumulates the weight gradient
-/// over the examples in order while the others compute the examples' input
-/// gradients. Each thread has its own column buffers and runs its GEMMs on
-/// a one-thread pool, so every number is computed exactly as on one thread.
+/// A group is as many examples as make at least 256 output pixels (one
+/// example from 16×16 up; 64 at 2×2, where a per-example product would be
+/// 4 columns wide and stream all the weights for each example). Their
+/// column matrices sit side by side, so the forward product and the input
+/// gradient's product are one GEMM per group; every output element is still
+/// the same sum over the same taps in the same order. The weight gradient
+/// stays a chain of per-example products added in example order, so its
+/// bits do not depend on the grouping either.
+///
+/// Threads take whole groups in the forward pass and for the input
+/// gradients, each with its own buffers and a one-thread GEMM pool. The
+/// weight gradient's chain runs beside the input gradients on one thread
+/// for large images, and before them with its GEMMs split over every thread
+/// (they split dW itself) for small ones. Every number is computed exactly
+/// as on one thread.
 ///
 /// Weights are stored `[out, in, kh, kw]`, i.e. an `out × (in·kh·kw)` matrix
 /// whose rows match the im2col row order.
@@ -29,6 +37,10 @@ final class Convolution: Layer {
     private var lanes: [Lane] = []
     private var input: UnsafePointer<Float>?
     private var cachedGeometry: ConvolutionGeometry?
+    /// Examples per group (see the type's documentation).
+    private var groupSize = 1
+    /// Output pixels a group should have at least.
+    private static let minimumGroupPixels = 256
 
     init(name: String, inputs: Int, outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias hasBias: Bool = true) {
         self.name = name
@@ -65,91 +77,141 @@ final class Convolution: Layer {
         ensureCapacity(&output, batchCapacity * outShape.count)
         ensureCapacity(&inputGradient, batchCapacity * inShape.count)
         cachedGeometry = geometry
-        for lane in lanes { lane.prepare(columns: isPointwise ? 0 : taps * outShape.planeSize) }
+        groupSize = max(1, (Self.minimumGroupPixels + outShape.planeSize - 1) / outShape.planeSize)
+        for lane in lanes { prepare(lane) }
     }
 
-    /// Column buffers and a one-thread GEMM pool for one thread.
+    /// Per-thread scratch: the group's column matrix and its gradient, the
+    /// group's outputs or output gradients side by side, and a one-thread
+    /// pool for the GEMMs run inside a parallel region.
     private final class Lane {
         let pool = WorkerPool(threadCount: 1)
         var columns: FloatBuffer?
         var columnGradient: FloatBuffer?
+        var outputs: FloatBuffer?
+    }
 
-        func prepare(columns count: Int) {
-            ensureCapacity(&columns, count)
-            ensureCapacity(&columnGradient, count)
-        }
+    private func prepare(_ lane: Lane) {
+        let groupPixels = groupSize * outShape.planeSize
+        ensureCapacity(&lane.columns, taps * groupPixels)
+        ensureCapacity(&lane.columnGradient, taps * groupPixels)
+        ensureCapacity(&lane.outputs, groupSize > 1 ? outputChannels * groupPixels : 0)
     }
 
     /// At least `count` lanes, sized for the prepared shape (grows only when
     /// the thread count does).
-    private func ensureLanes(_ count: Int) {
+    private func lanes(_ count: Int) -> [Lane] {
         while lanes.count < count {
             let lane = Lane()
-            lane.prepare(columns: isPointwise ? 0 : taps * outShape.planeSize)
+            prepare(lane)
             lanes.append(lane)
         }
+        return lanes
     }
 
-    /// The column matrix of example `x` (the input itself for a pointwise convolution).
-    private func columnMatrix(_ x: UnsafePointer<Float>, lane: Lane) -> UnsafePointer<Float> {
-        if isPointwise { return x }
-        im2col(x, geometry: cachedGeometry!, into: lane.columns!.pointer)
-        return UnsafePointer(lane.columns!.pointer)
-    }
-
-    /// The kernels' description of this convolution on the prepared input.
+    /// The modules' description of this convolution on the prepared input.
     private var geometry: ConvolutionGeometry {
         ConvolutionGeometry(channels: inputChannels, height: inShape.height, width: inShape.width,
                             kernelHeight: kernel, kernelWidth: kernel, strideY: stride, strideX: stride,
                             paddingY: padding, paddingX: padding)
     }
 
+    /// The examples of group `group` in a batch of `count`.
+    private func examples(ofGroup group: Int, count: Int) -> Range<Int> {
+        (group * groupSize)..<min(count, (group + 1) * groupSize)
+    }
+
+    private func groupCount(_ count: Int) -> Int { (count + groupSize - 1) / groupSize }
+
+    /// Distance between rows of a group's side-by-side matrices.
+    private var groupLeadingDimension: Int { groupSize * outShape.planeSize }
+
+    /// The column matrices of `examples` side by side (rows
+    /// `groupLeadingDimension` apart), or a single pointwise example's input,
+    /// which is its own column matrix; with the leading dimension to use.
+    private func columnMatrix(_ input: UnsafePointer<Float>, examples: Range<Int>,
+                              lane: Lane) -> (UnsafePointer<Float>, Int) {
+        if isPointwise && groupSize == 1 { return (input + examples.lowerBound * inShape.count, outShape.planeSize) }
+        let ld = groupLeadingDimension, columns = lane.columns!.pointer
+        for (slot, n) in examples.enumerated() {
+            im2col(input + n * inShape.count, geometry: cachedGeometry!, into: columns + slot * outShape.planeSize,
+                   leadingDimension: ld)
+        }
+        return (UnsafePointer(columns), ld)
+    }
+
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         self.input = input
-        let pixels = outShape.planeSize
-        let parts = max(1, min(count, WorkerPool.shared.threadCount))
-        ensureLanes(parts)
+        let groups = groupCount(count)
+        let parts = max(1, min(groups, WorkerPool.shared.threadCount))
+        let lanes = lanes(parts)
         WorkerPool.shared.forEachPart(parts) { part in
-            let lane = lanes[part]
-            for n in (part * count / parts)..<((part + 1) * count / parts) {
-                let y = output!.pointer + n * outShape.count
-                let col = columnMatrix(input + n * inShape.count, lane: lane)
-                gemm(m: outputChannels, n: pixels, k: taps, a: weight.value.pointer, lda: taps,
-                     b: col, ldb: pixels, beta: 0, c: y, ldc: pixels, pool: lane.pool)
-                if let bias {
-                    let b = bias.value.pointer
-                    for oc in 0..<outputChannels {
-                        let line = y + oc * pixels, value = b[oc]
-                        for p in 0..<pixels { line[p] += value }
-                    }
-                }
+            for group in (part * groups / parts)..<((part + 1) * groups / parts) {
+                forward(input, examples: examples(ofGroup: group, count: count), lane: lanes[part])
             }
         }
         return UnsafePointer(output!.pointer)
     }
 
+    private func forward(_ input: UnsafePointer<Float>, examples: Range<Int>, lane: Lane) {
+        let pixels = outShape.planeSize
+        let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
+        let first = output!.pointer + examples.lowerBound * outShape.count
+        // One example writes its output in place; a group writes side by
+        // side and is copied out per example.
+        let product = groupSize == 1 ? first : lane.outputs!.pointer
+        gemm(m: outputChannels, n: examples.count * pixels, k: taps, a: weight.value.pointer, lda: taps,
+             b: columns, ldb: ld, beta: 0, c: product, ldc: groupSize == 1 ? pixels : ld, pool: lane.pool)
+        let b = bias?.value.pointer
+        for slot in 0..<examples.count {
+            let y = first + slot * outShape.count
+            for oc in 0..<outputChannels {
+                let line = y + oc * pixels
+                if groupSize > 1 {
+                    line.update(from: product + oc * ld + slot * pixels, count: pixels)
+                }
+                if let b {
+                    let value = b[oc]
+                    for p in 0..<pixels { line[p] += value }
+                }
+            }
+        }
+    }
+
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input else { preconditionFailure("\(name): backward before forward") }
-        // Part 0 accumulates dW over the examples in order (the sum's order
-        // fixes its bits); parts 1… share the input gradients. On one thread
-        // part 0 does both.
-        let threads = WorkerPool.shared.threadCount
-        let gradientParts = needsInputGradient ? max(1, min(count, threads - 1)) : 0
-        ensureLanes(1 + gradientParts)
-        let lanes = self.lanes
-        if threads == 1 || gradientParts == 0 {
-            // Nothing to run beside the dW chain: its GEMMs get every thread.
-            accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes[0], pool: .shared)
-            if needsInputGradient { propagateInputGradient(outputGradient, examples: 0..<count, lane: lanes[0]) }
-        } else {
+        let threads = WorkerPool.shared.threadCount, groups = groupCount(count)
+        if threads > 1 && needsInputGradient && groupSize == 1 {
+            // Large images: the per-example dW products cost about what the
+            // input gradients do, so one thread runs the dW chain (examples
+            // in order) beside the others sharing the input gradients.
+            let gradientParts = min(groups, threads - 1)
+            let lanes = lanes(1 + gradientParts)
             WorkerPool.shared.forEachPart(1 + gradientParts) { part in
                 if part == 0 {
                     accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes[0],
                                              pool: lanes[0].pool)
                 } else {
-                    let share = part - 1
-                    propagateInputGradient(outputGradient, examples: (share * count / gradientParts)..<((share + 1) * count / gradientParts),
-                                           lane: lanes[part])
+                    for group in ((part - 1) * groups / gradientParts)..<(part * groups / gradientParts) {
+                        propagateInputGradient(outputGradient, examples: examples(ofGroup: group, count: count),
+                                               lane: lanes[part])
+                    }
+                }
+            }
+        } else {
+            // Small images: each example's dW product has a few pixels of
+            // depth and streams all of dW, far more than the grouped input
+            // gradients cost. Its GEMMs split dW itself over every thread
+            // (never the examples: same bits); then the groups are shared.
+            accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes(1)[0], pool: .shared)
+            if needsInputGradient {
+                let parts = max(1, min(groups, threads))
+                let lanes = lanes(parts)
+                WorkerPool.shared.forEachPart(parts) { part in
+                    for group in (part * groups / parts)..<((part + 1) * groups / parts) {
+                        propagateInputGradient(outputGradient, examples: examples(ofGroup: group, count: count),
+                                               lane: lanes[part])
+                    }
                 }
             }
         }
@@ -168,30 +230,52 @@ final class Convolution: Layer {
         return needsInputGradient ? UnsafePointer(inputGradient!.pointer) : nil
     }
 
-    /// dW = Σ_n dY_n · col_nᵀ, summed over the examples in order (its bits
-    /// do not depend on how the rest of the backward pass is split).
+    /// dW = Σ_n dY_n · col_nᵀ, one product per example added in example
+    /// order (its bits do not depend on the grouping or the threads).
     private func accumulateWeightGradient(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                                           count: Int, lane: Lane, pool: WorkerPool) {
         let pixels = outShape.planeSize
-        for n in 0..<count {
-            let col = columnMatrix(input + n * inShape.count, lane: lane)
-            gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: pixels,
-                 a: outputGradient + n * outShape.count, lda: pixels, b: col, ldb: pixels,
-                 beta: n == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+        for group in 0..<groupCount(count) {
+            let examples = examples(ofGroup: group, count: count)
+            let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
+            for n in examples {
+                gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: pixels,
+                     a: outputGradient + n * outShape.count, lda: pixels,
+                     b: columns + (n - examples.lowerBound) * pixels, ldb: ld,
+                     beta: n == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+            }
         }
     }
 
-    /// dX_n = col2im(Wᵀ · dY_n) for each example; a pointwise convolution's
-    /// column matrix is dX_n itself.
+    /// dX_n = col2im(Wᵀ · dY_n) for the examples of one group, with one GEMM
+    /// over the group's output gradients side by side; a pointwise
+    /// convolution's column matrix is dX_n itself.
     private func propagateInputGradient(_ outputGradient: UnsafePointer<Float>, examples: Range<Int>, lane: Lane) {
         let pixels = outShape.planeSize
-        for n in examples {
+        if groupSize == 1 {
+            let n = examples.lowerBound
             let dx = inputGradient!.pointer + n * inShape.count
             let dcol = isPointwise ? dx : lane.columnGradient!.pointer
             gemm(transA: .transposed, transB: .none, m: taps, n: pixels, k: outputChannels,
                  a: weight.value.pointer, lda: taps, b: outputGradient + n * outShape.count, ldb: pixels,
                  beta: 0, c: dcol, ldc: pixels, pool: lane.pool)
             if !isPointwise { col2im(dcol, geometry: cachedGeometry!, into: dx) }
+            return
+        }
+        let ld = groupLeadingDimension
+        let gathered = lane.outputs!.pointer, dcol = lane.columnGradient!.pointer
+        for n in examples {
+            let slot = n - examples.lowerBound
+            for oc in 0..<outputChannels {
+                (gathered + oc * ld + slot * pixels).update(from: outputGradient + n * outShape.count + oc * pixels,
+                                                            count: pixels)
+            }
+        }
+        gemm(transA: .transposed, transB: .none, m: taps, n: examples.count * pixels, k: outputChannels,
+             a: weight.value.pointer, lda: taps, b: gathered, ldb: ld, beta: 0, c: dcol, ldc: ld, pool: lane.pool)
+        for n in examples {
+            col2im(dcol + (n - examples.lowerBound) * pixels, geometry: cachedGeometry!,
+                   into: inputGradient!.pointer + n * inShape.count, leadingDimension: ld)
         }
     }
 }
