@@ -37,21 +37,27 @@ public func gemm(
         a: StridedMatrix(a, leadingDimension: lda, transpose: transA, rows: m, columns: k),
         b: StridedMatrix(b, leadingDimension: ldb, transpose: transB, rows: k, columns: n),
         c: c, ldc: ldc, m: m, n: n, k: k, alpha: alpha, beta: beta)
-    let m = plan.m, n = plan.n
-
     let threads = plan.threadCount(available: pool.threadCount)
-    let splitRows = plan.splitsRows
-    let units = splitRows ? (m + Blocking.mr - 1) / Blocking.mr : (n + Blocking.nr - 1) / Blocking.nr
-    pool.run(width: threads) { part, workspace in
-        // Region boundaries fall on whole tiles, and the tile grid is the
-        // same for every thread count.
+    pool.run(width: threads, GEMMJob(plan: plan, threads: threads))
+}
+
+/// One GEMM call's share-out over the pool: part `p` computes its region of
+/// C. Region boundaries fall on whole tiles, and the tile grid is the same
+/// for every thread count.
+private struct GEMMJob: PoolJob {
+    let plan: GEMMPlan
+    let threads: Int
+
+    func run(part: Int, workspace: Workspace) {
+        let splitRows = plan.splitsRows
+        let units = splitRows ? (plan.m + Blocking.mr - 1) / Blocking.mr : (plan.n + Blocking.nr - 1) / Blocking.nr
         let first = part * units / threads, last = (part + 1) * units / threads
         if splitRows {
             let rowStart = first * Blocking.mr
-            plan.compute(rows: rowStart..<min(m, last * Blocking.mr), columns: 0..<n, workspace: workspace)
+            plan.compute(rows: rowStart..<min(plan.m, last * Blocking.mr), columns: 0..<plan.n, workspace: workspace)
         } else {
             let columnStart = first * Blocking.nr
-            plan.compute(rows: 0..<m, columns: columnStart..<min(n, last * Blocking.nr), workspace: workspace)
+            plan.compute(rows: 0..<plan.m, columns: columnStart..<min(plan.n, last * Blocking.nr), workspace: workspace)
         }
     }
 }

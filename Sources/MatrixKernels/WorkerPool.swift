@@ -40,14 +40,19 @@ public final class WorkerPool: @unchecked Sendable {
             while spawnedWorkers < count - 1 {
                 spawnedWorkers += 1
                 let index = spawnedWorkers
-                let thread = Thread { [unowned self] in self.workerLoop(index: index) }
+                // The worker holds the pool: a pool that ever had workers
+                // lives for the process, so no worker can outlive its pool.
+                let thread = Thread { self.workerLoop(index: index) }
                 thread.name = "MatrixKernels.worker\(index)"
                 thread.start()
             }
         }
     }
 
-    /// Creates a pool whose jobs use up to `threadCount` threads, the caller included.
+    /// Creates a pool whose jobs use up to `threadCount` threads, the caller
+    /// included. A pool of more than one thread is never freed (its workers
+    /// keep it), so make few: `shared`, or one-thread pools, which have no
+    /// workers.
     public init(threadCount: Int) {
         self.threadCount = threadCount
     }
@@ -61,8 +66,11 @@ public final class WorkerPool: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     // Written by the caller before the job word is published (release) and
-    // read by workers after they load it (acquire).
-    private var job: ((Int, Workspace) -> Void)?
+    // read by workers after they load it (acquire): the job value on the
+    // caller's stack and its type, so workers call it with no closure
+    // conversion and nothing allocated.
+    private var jobPointer: UnsafeRawPointer?
+    private var jobType: (any PoolJob.Type)?
     private var jobParts = 0
     private var participantLimit = 1
     private var spawnedWorkers = 0
@@ -73,27 +81,29 @@ public final class WorkerPool: @unchecked Sendable {
     /// Spin iterations before a waiting worker blocks (roughly 1 ms).
     private static let spinLimit = 1 << 19
 
-    /// Runs `body(0) … body(width - 1)` concurrently, `body(0)` on the calling
-    /// thread, each with its own workspace, and returns when all are done.
+    /// Runs parts `0 ..< requested` of `job` concurrently, part 0 on the
+    /// calling thread, each with its own workspace, and returns when all are
+    /// done. The job stays on the caller's stack; workers reach it through a
+    /// pointer, so dispatching allocates nothing.
     ///
     /// If the pool is already running a job (a call from another thread), the
     /// caller runs every part itself with a temporary workspace: same results,
     /// no deadlock.
-    func run(width requested: Int, _ body: (Int, Workspace) -> Void) {
+    func run<Job: PoolJob>(width requested: Int, _ job: Job) {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             let workspace = Workspace()
-            for part in 0..<requested { body(part, workspace) }
+            for part in 0..<requested { job.run(part: part, workspace: workspace) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
         let width = max(1, min(requested, participantLimit))
         if width == 1 {
-            for part in 0..<requested { body(part, workspaces[0]) }
+            for part in 0..<requested { job.run(part: part, workspace: workspaces[0]) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            // Plain fields rather than a new closure: no allocation per call.
-            job = body
+        withUnsafePointer(to: job) { pointer in
+            jobPointer = UnsafeRawPointer(pointer)
+            jobType = Job.self
             jobParts = requested
             pending.store(width - 1, ordering: .relaxed)
             let sequence = (jobWord.load(ordering: .relaxed) >> 8) + 1
@@ -110,7 +120,8 @@ public final class WorkerPool: @unchecked Sendable {
                 // Another process may hold the core a worker needs.
                 if spins & 0xFFF == 0 { sched_yield() }
             }
-            job = nil
+            jobPointer = nil
+            jobType = nil
         }
     }
 
@@ -148,49 +159,70 @@ public final class WorkerPool: @unchecked Sendable {
     private func runParts(worker: Int, width: Int) {
         var part = worker
         while part < jobParts {
-            job!(part, workspaces[worker])
+            jobType!.invoke(jobPointer!, part: part, workspace: workspaces[worker])
             part += width
         }
     }
 }
 
-extension WorkerPool {
-    /// Runs `body` over `0..<count` split into contiguous chunks, one per
-    /// thread, each at least `grain` long and starting at a multiple of 16
-    /// (whole SIMD vectors). For elementwise loops whose every element is
-    /// computed the same way wherever a chunk starts, so results do not
-    /// depend on the thread count; small counts run on the calling thread.
-    ///
-    /// ```swift
-    /// WorkerPool.shared.forEachChunk(of: weights.count, grain: 1 << 14) { range in
-    ///     for i in range { weights[i] -= rate * gradients[i] }
-    /// }
-    /// ```
-    public func forEachChunk(of count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        let width = max(1, min(threadCount, count / max(grain, 1)))
-        if width == 1 {
-            if count > 0 { body(0..<count) }
-            return
-        }
-        let vectors = (count + 15) / 16
-        run(width: width) { part, _ in
-            let start = min(count, part * vectors / width * 16)
-            let end = min(count, (part + 1) * vectors / width * 16)
-            if start < end { body(start..<end) }
-        }
+/// Work the pool runs in parts: a value the caller builds on its stack
+/// (capturing what the parts need), whose `run` the workers call through a
+/// pointer. A struct rather than a closure because handing a closure to
+/// another thread needs `withoutActuallyEscaping`, which allocates.
+protocol PoolJob {
+    func run(part: Int, workspace: Workspace)
+    /// Calls `run` on the job of this type at `pointer` (a requirement, so a
+    /// worker holding only the job's type reaches the right one).
+    static func invoke(_ pointer: UnsafeRawPointer, part: Int, workspace: Workspace)
+}
+
+extension PoolJob {
+    static func invoke(_ pointer: UnsafeRawPointer, part: Int, workspace: Workspace) {
+        pointer.assumingMemoryBound(to: Self.self).pointee.run(part: part, workspace: workspace)
     }
 }
 
+/// Work split into independent parts, for `WorkerPool.perform(_:parts:)`:
+/// a struct holding what the parts need (pointers, sizes, a reference to
+/// the layer), so that dispatching it to the threads allocates nothing.
+public protocol ParallelWork {
+    /// Does part `part` of `parts`.
+    func perform(part: Int, of parts: Int)
+}
+
+/// Adapts `ParallelWork` to the pool (which also hands out workspaces).
+private struct ParallelWorkJob<Work: ParallelWork>: PoolJob {
+    let work: Work
+    let parts: Int
+    func run(part: Int, workspace: Workspace) { work.perform(part: part, of: parts) }
+}
+
 extension WorkerPool {
-    /// Runs `body(0) … body(parts - 1)` on up to `threadCount` threads (part 0
-    /// on the caller) and returns when all are done. For work split into
-    /// independent pieces above the kernels, such as the examples of a batch;
-    /// kernels called inside should be given a pool of their own (a
+    /// Runs `work.perform(part: 0, of: parts)` … `(parts - 1, of: parts)` on
+    /// up to `threadCount` threads (part 0 on the caller) and returns when all
+    /// are done. Kernels called inside should be given a pool of their own (a
     /// `WorkerPool(threadCount: 1)` per part), as this one is busy.
-    public func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
+    public func perform<Work: ParallelWork>(_ work: Work, parts: Int) {
         guard parts > 0 else { return }
-        run(width: parts) { part, _ in body(part) }
+        run(width: parts, ParallelWorkJob(work: work, parts: parts))
     }
+
+    /// How many chunks an elementwise loop over `count` values should be cut
+    /// into: one per thread, each at least `grain` long (1 below that).
+    public func chunkCount(of count: Int, grain: Int) -> Int {
+        max(1, min(threadCount, count / max(grain, 1)))
+    }
+}
+
+/// Chunk `part` of `parts` of `0..<count`: contiguous, starting at a multiple
+/// of 16 (whole SIMD vectors), together covering the range once. For
+/// elementwise loops whose every element is computed the same way wherever a
+/// chunk starts, so results do not depend on the number of chunks.
+public func chunk(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+    let vectors = (count + 15) / 16
+    let start = min(count, part * vectors / parts * 16)
+    let end = min(count, (part + 1) * vectors / parts * 16)
+    return start..<max(start, end)
 }
 
 /// Sets the number of threads the matrix kernels use by default

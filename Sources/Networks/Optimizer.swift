@@ -89,24 +89,15 @@ public final class Optimizer {
             // Masked entries (weight and state) become +0 in the same pass
             // that updates the rest; an unmasked tensor skips the mask.
             let keep = tensor.maskIsFull ? nil : tensor.maskBuffer.map { UnsafePointer($0.pointer) }
-            let decay = c.weightDecay
-            let state = slots[index].map(\.pointer)
+            let slots = self.slots[index]
+            let update = TensorUpdate(configuration: c, w: w, g: g, keep: keep,
+                                      first: slots.first?.pointer, second: slots.count > 1 ? slots[1].pointer : nil,
+                                      count: tensor.count, learningRate: learningRate,
+                                      stepSize: learningRate / correction1, root2: 1 / correction2.squareRoot())
             // Elementwise, so split over the matrix kernels' threads: the
             // step is bound by memory traffic (w, g and state), which two
             // cores move faster than one. Same bits for any thread count.
-            WorkerPool.shared.forEachChunk(of: tensor.count, grain: 1 << 14) { range in
-                switch c.kind {
-                case .sgd where c.momentum == 0:
-                    sgdStep(w: w, g: g, keep: keep, range: range, rate: learningRate, decay: decay)
-                case .sgd:
-                    momentumStep(w: w, g: g, velocity: state[0], keep: keep, range: range, rate: learningRate,
-                                 decay: decay, momentum: c.momentum, nesterov: c.nesterov)
-                case .adam:
-                    adamStep(w: w, g: g, m1: state[0], m2: state[1], keep: keep, range: range,
-                             stepSize: learningRate / correction1, root2: 1 / correction2.squareRoot(), decay: decay,
-                             beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
-                }
-            }
+            WorkerPool.shared.perform(update, parts: WorkerPool.shared.chunkCount(of: tensor.count, grain: 1 << 14))
         }
     }
 
@@ -184,6 +175,37 @@ private func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lane {
 @inline(__always)
 private func store(_ v: Lane, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: Lane.self)
+}
+
+/// One tensor's update rule over a chunk of its entries per part.
+private struct TensorUpdate: ParallelWork {
+    let configuration: OptimizerConfiguration
+    let w: UnsafeMutablePointer<Float>
+    let g: UnsafePointer<Float>
+    let keep: UnsafePointer<Float>?
+    /// SGD velocity, or Adam's first moment; Adam's second moment.
+    let first: UnsafeMutablePointer<Float>?
+    let second: UnsafeMutablePointer<Float>?
+    let count: Int
+    let learningRate: Float
+    /// Adam: the bias-corrected step size and 1/√(1 − β₂ᵗ).
+    let stepSize: Float
+    let root2: Float
+
+    func perform(part: Int, of parts: Int) {
+        let range = chunk(part, of: parts, count: count)
+        let c = configuration
+        switch c.kind {
+        case .sgd where c.momentum == 0:
+            sgdStep(w: w, g: g, keep: keep, range: range, rate: learningRate, decay: c.weightDecay)
+        case .sgd:
+            momentumStep(w: w, g: g, velocity: first!, keep: keep, range: range, rate: learningRate,
+                         decay: c.weightDecay, momentum: c.momentum, nesterov: c.nesterov)
+        case .adam:
+            adamStep(w: w, g: g, m1: first!, m2: second!, keep: keep, range: range, stepSize: stepSize, root2: root2,
+                     decay: c.weightDecay, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
+        }
+    }
 }
 
 /// `v` with the lanes whose mask entry is 0 set to +0.

@@ -142,15 +142,24 @@ final class Convolution: Layer {
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         self.input = input
-        let groups = groupCount(count)
-        let parts = max(1, min(groups, WorkerPool.shared.threadCount))
-        let lanes = lanes(parts)
-        WorkerPool.shared.forEachPart(parts) { part in
+        let parts = max(1, min(groupCount(count), WorkerPool.shared.threadCount))
+        WorkerPool.shared.perform(ForwardGroups(layer: self, input: input, count: count, lanes: lanes(parts)), parts: parts)
+        return UnsafePointer(output!.pointer)
+    }
+
+    /// The forward pass over a share of the groups per part.
+    private struct ForwardGroups: ParallelWork {
+        let layer: Convolution
+        let input: UnsafePointer<Float>
+        let count: Int
+        let lanes: [Lane]
+
+        func perform(part: Int, of parts: Int) {
+            let groups = layer.groupCount(count)
             for group in (part * groups / parts)..<((part + 1) * groups / parts) {
-                forward(input, examples: examples(ofGroup: group, count: count), lane: lanes[part])
+                layer.forward(input, examples: layer.examples(ofGroup: group, count: count), lane: lanes[part])
             }
         }
-        return UnsafePointer(output!.pointer)
     }
 
     private func forward(_ input: UnsafePointer<Float>, examples: Range<Int>, lane: Lane) {
@@ -185,19 +194,10 @@ final class Convolution: Layer {
             // Large images: the per-example dW products cost about what the
             // input gradients do, so one thread runs the dW chain (examples
             // in order) beside the others sharing the input gradients.
-            let gradientParts = min(groups, threads - 1)
-            let lanes = lanes(1 + gradientParts)
-            WorkerPool.shared.forEachPart(1 + gradientParts) { part in
-                if part == 0 {
-                    accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes[0],
-                                             pool: lanes[0].pool)
-                } else {
-                    for group in ((part - 1) * groups / gradientParts)..<(part * groups / gradientParts) {
-                        propagateInputGradient(outputGradient, examples: examples(ofGroup: group, count: count),
-                                               lane: lanes[part])
-                    }
-                }
-            }
+            let parts = 1 + min(groups, threads - 1)
+            let work = BackwardGroups(layer: self, input: input, outputGradient: outputGradient, count: count,
+                                      lanes: lanes(parts), weightGradientInPartZero: true)
+            WorkerPool.shared.perform(work, parts: parts)
         } else {
             // Small images: each example's dW product has a few pixels of
             // depth and streams all of dW, far more than the grouped input
@@ -206,13 +206,9 @@ final class Convolution: Layer {
             accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes(1)[0], pool: .shared)
             if needsInputGradient {
                 let parts = max(1, min(groups, threads))
-                let lanes = lanes(parts)
-                WorkerPool.shared.forEachPart(parts) { part in
-                    for group in (part * groups / parts)..<((part + 1) * groups / parts) {
-                        propagateInputGradient(outputGradient, examples: examples(ofGroup: group, count: count),
-                                               lane: lanes[part])
-                    }
-                }
+                let work = BackwardGroups(layer: self, input: input, outputGradient: outputGradient, count: count,
+                                          lanes: lanes(parts), weightGradientInPartZero: false)
+                WorkerPool.shared.perform(work, parts: parts)
             }
         }
         if count == 0 { weight.gradient.pointer.update(repeating: 0, count: weight.count) }
@@ -228,6 +224,36 @@ final class Convolution: Layer {
             }
         }
         return needsInputGradient ? UnsafePointer(inputGradient!.pointer) : nil
+    }
+
+    /// Input gradients over a share of the groups per part; with
+    /// `weightGradientInPartZero`, part 0 runs the dW chain instead and the
+    /// other parts share the groups.
+    private struct BackwardGroups: ParallelWork {
+        let layer: Convolution
+        let input: UnsafePointer<Float>
+        let outputGradient: UnsafePointer<Float>
+        let count: Int
+        let lanes: [Lane]
+        let weightGradientInPartZero: Bool
+
+        func perform(part: Int, of parts: Int) {
+            var share = part, shares = parts
+            if weightGradientInPartZero {
+                if part == 0 {
+                    layer.accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes[0],
+                                                   pool: lanes[0].pool)
+                    return
+                }
+                share -= 1
+                shares -= 1
+            }
+            let groups = layer.groupCount(count)
+            for group in (share * groups / shares)..<((share + 1) * groups / shares) {
+                layer.propagateInputGradient(outputGradient, examples: layer.examples(ofGroup: group, count: count),
+                                             lane: lanes[part])
+            }
+        }
     }
 
     /// dW = Σ_n dY_n · col_nᵀ, one product per example added in example
