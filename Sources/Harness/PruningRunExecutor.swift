@@ -52,11 +52,7 @@ public final class PruningRunExecutor: RunExecutor {
         case let .earlyOneShot(denseEpochs, density): schedule = .earlyOneShot(denseEpochs: denseEpochs, density: density)
         case let .atInit(density): schedule = .atInitialization(density: density)
         }
-        let parameters = CriterionParameters(
-            gamma: config.criterion.number("gamma").map(Float.init),
-            accumulate: config.criterion.text("accumulate"),
-            batches: config.criterion.number("batches").map { Int($0) },
-            iterations: config.criterion.number("iterations").map { Int($0) })
+        let parameters = CriterionParameters(config.criterion.parameters)
         return ExperimentConfiguration(
             model: config.model, criterion: config.criterion.name, criterionParameters: parameters,
             schedule: schedule,

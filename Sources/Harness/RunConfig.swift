@@ -43,18 +43,6 @@ public struct CriterionConfig: Hashable, Sendable {
         self.control = control
         self.excludedLayers = excludedLayers
     }
-
-    /// A numeric parameter, e.g. `number("gamma")`.
-    public func number(_ parameter: String) -> Double? {
-        if case .number(let value)? = parameters[parameter] { return value }
-        return nil
-    }
-
-    /// A word parameter, e.g. `text("accumulate")`.
-    public func text(_ parameter: String) -> String? {
-        if case .text(let value)? = parameters[parameter] { return value }
-        return nil
-    }
 }
 
 /// How one run prunes and trains.

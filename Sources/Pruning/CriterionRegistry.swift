@@ -1,51 +1,44 @@
-/// Parameters a manifest may give a criterion; each criterion reads its own.
-public struct CriterionParameters: Sendable, Hashable, Codable {
-    public var gamma: Float?
-    public var accumulate: String?
-    public var batches: Int?
-    /// SynFlow's number of score-and-prune steps.
-    public var iterations: Int?
+/// A criterion as the registry knows it: its name, the parameters it
+/// accepts, and how to make it from given values.
+public struct CriterionEntry {
+    public let name: String
+    public let parameters: [CriterionParameter]
+    let make: (CriterionParameters) throws -> PruningCriterion
 
-    public init(gamma: Float? = nil, accumulate: String? = nil, batches: Int? = nil, iterations: Int? = nil) {
-        self.gamma = gamma
-        self.accumulate = accumulate
-        self.batches = batches
-        self.iterations = iterations
+    init(_ name: String, parameters: [CriterionParameter] = [],
+         make: @escaping (CriterionParameters) throws -> PruningCriterion) {
+        self.name = name
+        self.parameters = parameters
+        self.make = make
     }
 }
 
-/// Criteria by name. Adding one is one file plus one line in `makers`.
+/// Criteria by name. Adding one is one file (the criterion, its parameters
+/// and how it reads them) plus one line in `entries`; the harness validates
+/// manifests against the same list.
 public enum CriterionRegistry {
-    private static let makers: [(String, (CriterionParameters) throws -> PruningCriterion)] = [
-        ("random", { _ in RandomCriterion() }),
-        ("magnitude", { _ in MagnitudeCriterion() }),
-        ("data-dependent", { p in
-            let accumulation: DataDependentCriterion.Accumulation
-            switch p.accumulate ?? DataDependentCriterion.Accumulation.duringTraining.rawValue {
-            case let value:
-                guard let parsed = DataDependentCriterion.Accumulation(rawValue: value) else {
-                    throw PruningError.invalidParameter(criterion: "data-dependent",
-                        "accumulate must be one of \(DataDependentCriterion.Accumulation.allCases.map(\.rawValue).joined(separator: ", ")), got '\(value)'")
-                }
-                accumulation = parsed
-            }
-            return try DataDependentCriterion(gamma: p.gamma ?? 1, accumulation: accumulation, endOfRoundBatches: p.batches)
-        }),
-        ("snip", { p in try SNIPCriterion(batches: p.batches ?? 1) }),
-        ("large-init", { _ in LargeInitCriterion() }),
-        ("movement", { _ in MovementCriterion() }),
-        ("magnitude-increase", { _ in MagnitudeIncreaseCriterion() }),
-        ("grasp", { p in try GraSPCriterion(batches: p.batches ?? 1) }),
-        ("synflow", { p in try SynFlowCriterion(iterations: p.iterations ?? 100) }),
+    public static let entries: [CriterionEntry] = [
+        CriterionEntry("random") { _ in RandomCriterion() },
+        CriterionEntry("magnitude") { _ in MagnitudeCriterion() },
+        CriterionEntry("data-dependent", parameters: DataDependentCriterion.parameters, make: DataDependentCriterion.init(parameters:)),
+        CriterionEntry("snip", parameters: SNIPCriterion.parameters, make: SNIPCriterion.init(parameters:)),
+        CriterionEntry("large-init") { _ in LargeInitCriterion() },
+        CriterionEntry("movement") { _ in MovementCriterion() },
+        CriterionEntry("magnitude-increase") { _ in MagnitudeIncreaseCriterion() },
+        CriterionEntry("grasp", parameters: GraSPCriterion.parameters, make: GraSPCriterion.init(parameters:)),
+        CriterionEntry("synflow", parameters: SynFlowCriterion.parameters, make: SynFlowCriterion.init(parameters:)),
     ]
 
     /// Registered names, in registration order.
-    public static var names: [String] { makers.map(\.0) }
+    public static var names: [String] { entries.map(\.name) }
+
+    /// The entry called `name`, if any.
+    public static func entry(named name: String) -> CriterionEntry? { entries.first { $0.name == name } }
 
     public static func make(_ name: String, parameters: CriterionParameters = CriterionParameters()) throws -> PruningCriterion {
-        guard let maker = makers.first(where: { $0.0 == name })?.1 else {
+        guard let entry = entry(named: name) else {
             throw PruningError.unknownCriterion(name, known: names)
         }
-        return try maker(parameters)
+        return try entry.make(parameters)
     }
 }

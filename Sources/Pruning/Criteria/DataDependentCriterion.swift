@@ -16,6 +16,26 @@ public struct DataDependentCriterion: PruningCriterion {
     /// Scoring batches for `end-of-round`; `nil` means one pass over the training set.
     public var endOfRoundBatches: Int?
 
+    /// What a manifest may set.
+    public static let parameters: [CriterionParameter] = [
+        // score = |w| · G^gamma; gamma 0 is plain magnitude.
+        .number("gamma", in: 0...16, default: 1),
+        .choice("accumulate", Accumulation.allCases.map(\.rawValue), default: Accumulation.duringTraining.rawValue),
+        // end-of-round only: batches of the extra pass; 0 = the whole training set.
+        .number("batches", in: 0...1_000_000, integer: true, default: 0),
+    ]
+
+    /// From named values (defaults where absent).
+    public init(parameters: CriterionParameters) throws {
+        let word = parameters.text("accumulate") ?? Accumulation.duringTraining.rawValue
+        guard let accumulation = Accumulation(rawValue: word) else {
+            throw PruningError.invalidParameter(criterion: "data-dependent",
+                "accumulate must be one of \(Accumulation.allCases.map(\.rawValue).joined(separator: ", ")), got '\(word)'")
+        }
+        try self.init(gamma: parameters.number("gamma").map(Float.init) ?? 1, accumulation: accumulation,
+                      endOfRoundBatches: parameters.number("batches").map { Int($0) })
+    }
+
     public init(gamma: Float = 1, accumulation: Accumulation = .duringTraining, endOfRoundBatches: Int? = nil) throws {
         guard gamma.isFinite, gamma >= 0 else {
             throw PruningError.invalidParameter(criterion: "data-dependent", "gamma must be a finite number ≥ 0, got \(gamma)")

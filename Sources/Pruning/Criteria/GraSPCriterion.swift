@@ -29,6 +29,16 @@ public struct GraSPCriterion: PruningCriterion {
     /// The paper's temperature.
     public static let defaultTemperature: Float = 200
 
+    /// What a manifest may set: the number of scoring minibatches.
+    public static let parameters: [CriterionParameter] = [
+        .number("batches", in: 1...1_000_000, integer: true, default: 1),
+    ]
+
+    /// From named values (defaults where absent).
+    public init(parameters: CriterionParameters) throws {
+        try self.init(batches: parameters.number("batches").map { Int($0) } ?? 1)
+    }
+
     public init(batches: Int = 1, temperature: Float = GraSPCriterion.defaultTemperature) throws {
         guard batches >= 1 else { throw PruningError.invalidParameter(criterion: "grasp", "batches must be ≥ 1, got \(batches)") }
         guard temperature.isFinite, temperature > 0 else {

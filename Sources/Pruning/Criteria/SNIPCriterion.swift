@@ -5,6 +5,16 @@ public struct SNIPCriterion: PruningCriterion {
     public let requirements: CriterionRequirements = .gradientOracle
     public var batches: Int
 
+    /// What a manifest may set: the number of scoring minibatches.
+    public static let parameters: [CriterionParameter] = [
+        .number("batches", in: 1...1_000_000, integer: true, default: 1),
+    ]
+
+    /// From named values (defaults where absent).
+    public init(parameters: CriterionParameters) throws {
+        try self.init(batches: parameters.number("batches").map { Int($0) } ?? 1)
+    }
+
     public init(batches: Int = 1) throws {
         guard batches >= 1 else { throw PruningError.invalidParameter(criterion: "snip", "batches must be ≥ 1, got \(batches)") }
         self.batches = batches

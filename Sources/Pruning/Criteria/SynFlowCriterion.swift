@@ -19,6 +19,16 @@ public struct SynFlowCriterion: PruningCriterion {
     public let requirements: CriterionRequirements = .gradientOracle
     public var iterations: Int
 
+    /// What a manifest may set: the number of score-and-prune steps.
+    public static let parameters: [CriterionParameter] = [
+        .number("iterations", in: 1...1_000_000, integer: true, default: 100),
+    ]
+
+    /// From named values (defaults where absent).
+    public init(parameters: CriterionParameters) throws {
+        try self.init(iterations: parameters.number("iterations").map { Int($0) } ?? 100)
+    }
+
     public init(iterations: Int = 100) throws {
         guard iterations >= 1 else {
             throw PruningError.invalidParameter(criterion: "synflow", "iterations must be ≥ 1, got \(iterations)")
