@@ -1,7 +1,9 @@
 /// The version of the numerical code, part of every run's hash. Bump it when
 /// a change to training, initialisation or pruning can change any number a
 /// run produces: old results then no longer count as done.
-public let numericsVersion = "numerics-1"
+/// numerics-2: convolutions sum their weight gradient per group of examples
+/// (layers under 16×16 outputs), not per example.
+public let numericsVersion = "numerics-2"
 
 /// A criterion with every parameter resolved (defaults filled in).
 public struct CriterionConfig: Hashable, Sendable {

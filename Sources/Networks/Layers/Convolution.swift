@@ -8,8 +8,8 @@ import MatrixKernels
 /// column matrices sit side by side, so the forward product and the input
 /// gradient's product are one GEMM per group; every output element is still
 /// the same sum over the same taps in the same order. The weight gradient
-/// stays a chain of per-example products added in example order, so its
-/// bits do not depend on the grouping either.
+/// is a chain of one product per group (depth: the group's pixels), added
+/// in group order.
 ///
 /// Threads take whole groups in the forward pass and for the input
 /// gradients, each with its own buffers and a one-thread GEMM pool. The
@@ -199,10 +199,10 @@ final class Convolution: Layer {
                                       lanes: lanes(parts), weightGradientInPartZero: true)
             WorkerPool.shared.perform(work, parts: parts)
         } else {
-            // Small images: each example's dW product has a few pixels of
-            // depth and streams all of dW, far more than the grouped input
-            // gradients cost. Its GEMMs split dW itself over every thread
-            // (never the examples: same bits); then the groups are shared.
+            // Small images: a group's dW product is one large GEMM (dW is
+            // out × taps, the depth a whole group's pixels), which splits
+            // dW itself over every thread (never the depth: same bits);
+            // then the groups' input gradients are shared.
             accumulateWeightGradient(outputGradient, input: input, count: count, lane: lanes(1)[0], pool: .shared)
             if needsInputGradient {
                 let parts = max(1, min(groups, threads))
@@ -256,21 +256,39 @@ final class Convolution: Layer {
         }
     }
 
-    /// dW = Σ_n dY_n · col_nᵀ, one product per example added in example
-    /// order (its bits do not depend on the grouping or the threads).
+    /// dW = Σ over groups, in order, of dY_g · col_gᵀ: one product per group
+    /// with the group's examples side by side (k = the group's pixels), so a
+    /// layer with 2×2 outputs reads and writes dW once per 64 examples, not
+    /// once per example. A group is one example from 16×16 up. The sum's
+    /// order depends on the shapes only, never on the threads.
     private func accumulateWeightGradient(_ outputGradient: UnsafePointer<Float>, input: UnsafePointer<Float>,
                                           count: Int, lane: Lane, pool: WorkerPool) {
-        let pixels = outShape.planeSize
         for group in 0..<groupCount(count) {
             let examples = examples(ofGroup: group, count: count)
             let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
-            for n in examples {
-                gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: pixels,
-                     a: outputGradient + n * outShape.count, lda: pixels,
-                     b: columns + (n - examples.lowerBound) * pixels, ldb: ld,
-                     beta: n == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+            let (gradients, gradientLD) = outputGradients(outputGradient, examples: examples, lane: lane)
+            gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: examples.count * outShape.planeSize,
+                 a: gradients, lda: gradientLD, b: columns, ldb: ld,
+                 beta: group == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+        }
+    }
+
+    /// The output gradients of `examples` side by side (rows
+    /// `groupLeadingDimension` apart, in the lane's buffer), or a single
+    /// example's own; with the leading dimension to use.
+    private func outputGradients(_ outputGradient: UnsafePointer<Float>, examples: Range<Int>,
+                                 lane: Lane) -> (UnsafePointer<Float>, Int) {
+        let pixels = outShape.planeSize
+        if groupSize == 1 { return (outputGradient + examples.lowerBound * outShape.count, pixels) }
+        let ld = groupLeadingDimension, gathered = lane.outputs!.pointer
+        for n in examples {
+            let slot = n - examples.lowerBound
+            for oc in 0..<outputChannels {
+                (gathered + oc * ld + slot * pixels).update(from: outputGradient + n * outShape.count + oc * pixels,
+                                                            count: pixels)
             }
         }
+        return (UnsafePointer(gathered), ld)
     }
 
     /// dX_n = col2im(Wᵀ · dY_n) for the examples of one group, with one GEMM
@@ -288,15 +306,8 @@ final class Convolution: Layer {
             if !isPointwise { col2im(dcol, geometry: cachedGeometry!, into: dx) }
             return
         }
-        let ld = groupLeadingDimension
-        let gathered = lane.outputs!.pointer, dcol = lane.columnGradient!.pointer
-        for n in examples {
-            let slot = n - examples.lowerBound
-            for oc in 0..<outputChannels {
-                (gathered + oc * ld + slot * pixels).update(from: outputGradient + n * outShape.count + oc * pixels,
-                                                            count: pixels)
-            }
-        }
+        let (gathered, ld) = outputGradients(outputGradient, examples: examples, lane: lane)
+        let dcol = lane.columnGradient!.pointer
         gemm(transA: .transposed, transB: .none, m: taps, n: examples.count * pixels, k: outputChannels,
              a: weight.value.pointer, lda: taps, b: gathered, ldb: ld, beta: 0, c: dcol, ldc: ld, pool: lane.pool)
         for n in examples {
