@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 
 /// A declarative sweep: the cross product of models, datasets, schedules,
 /// criteria and seeds, with one set of training hyperparameters. Parsing is
@@ -243,8 +244,8 @@ private struct CriterionEntry: Decodable {
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         let name = try container.decode(String.self, forKey: AnyKey("name"))
-        guard let descriptor = ManifestCriteria.descriptor(named: name) else {
-            throw container.fault("name", .unknownCriterion(name, known: ManifestCriteria.names))
+        guard let descriptor = CriterionRegistry.entry(named: name) else {
+            throw container.fault("name", .unknownCriterion(name, known: CriterionRegistry.names))
         }
         try decoder.rejectUnknownKeys(allowed: ["name", "label", "scope", "control", "excludedLayers"]
                                       + descriptor.parameters.map(\.name))

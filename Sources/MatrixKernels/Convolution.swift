@@ -44,37 +44,46 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 /// `image[c, oy·strideY − paddingY + dy, ox·strideX − paddingX + dx]`.
 public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                    into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
+    let ow = g.outputWidth
+    forEachSegment(of: g, leadingDimension: leadingDimension) { segment, imageRow, valid in
+        let out = columns + segment
+        guard let imageRow else { return out.update(repeating: 0, count: ow) }
+        let row = image + imageRow
+        out.update(repeating: 0, count: valid.lowerBound)
+        if g.strideX == 1 {
+            (out + valid.lowerBound).update(from: row + valid.lowerBound, count: valid.count)
+        } else {
+            for ox in valid { out[ox] = row[ox * g.strideX] }
+        }
+        (out + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
+    }
+}
+
+/// The walk im2col and col2im share: for every row of the column matrix
+/// (channel, kernel row, kernel column) and every output row `oy`, calls
+/// `body` with the offset of that `outputWidth`-long segment in the column
+/// matrix, the offset in the image of input column `ox = 0`'s position
+/// (`nil` when the input row is padding), and the outputs `ox` whose input
+/// lies inside the image: the same span for every output row, so neither
+/// function tests each element.
+@inline(__always)
+private func forEachSegment(of g: ConvolutionGeometry, leadingDimension: Int?,
+                            _ body: (_ segment: Int, _ imageRow: Int?, _ valid: Range<Int>) -> Void) {
     let oh = g.outputHeight, ow = g.outputWidth
     let ld = leadingDimension ?? g.columnCount
-    precondition(ld >= g.columnCount, "im2col: leading dimension below the column count")
-    var rowStart = columns
+    precondition(ld >= g.columnCount, "im2col/col2im: leading dimension below the column count")
+    var row = 0
     for channel in 0..<g.channels {
-        let plane = image + channel * g.height * g.width
+        let plane = channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
-                var out = rowStart
-                rowStart += ld
                 let x0 = dx - g.paddingX
-                // The in-bounds span is the same for every output row: zero
-                // the padding on either side and copy the rest (a plain copy
-                // at stride 1), with no test per element.
                 let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
                 for oy in 0..<oh {
                     let y = oy * g.strideY - g.paddingY + dy
-                    if y < 0 || y >= g.height {
-                        out.update(repeating: 0, count: ow)
-                    } else {
-                        let row = plane + y * g.width + x0
-                        out.update(repeating: 0, count: valid.lowerBound)
-                        if g.strideX == 1 {
-                            (out + valid.lowerBound).update(from: row + valid.lowerBound, count: valid.count)
-                        } else {
-                            for ox in valid { out[ox] = row[ox * g.strideX] }
-                        }
-                        (out + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
-                    }
-                    out += ow
+                    body(row * ld + oy * ow, y >= 0 && y < g.height ? plane + y * g.width + x0 : nil, valid)
                 }
+                row += 1
             }
         }
     }
@@ -98,32 +107,14 @@ func inBoundsOutputs(offset x0: Int, stride: Int, inputWidth: Int, outputWidth: 
 /// `columns = weightsᵀ · outputGradient`.
 public func col2im(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                    into image: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
-    let oh = g.outputHeight, ow = g.outputWidth
-    let ld = leadingDimension ?? g.columnCount
-    precondition(ld >= g.columnCount, "col2im: leading dimension below the column count")
     image.update(repeating: 0, count: g.channels * g.height * g.width)
-    var rowStart = columns
-    for channel in 0..<g.channels {
-        let plane = image + channel * g.height * g.width
-        for dy in 0..<g.kernelHeight {
-            for dx in 0..<g.kernelWidth {
-                var source = rowStart
-                rowStart += ld
-                let x0 = dx - g.paddingX
-                let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
-                for oy in 0..<oh {
-                    let y = oy * g.strideY - g.paddingY + dy
-                    if y >= 0 && y < g.height {
-                        let row = plane + y * g.width + x0
-                        if g.strideX == 1 {
-                            addInPlace(row + valid.lowerBound, source + valid.lowerBound, count: valid.count)
-                        } else {
-                            for ox in valid { row[ox * g.strideX] += source[ox] }
-                        }
-                    }
-                    source += ow
-                }
-            }
+    forEachSegment(of: g, leadingDimension: leadingDimension) { segment, imageRow, valid in
+        guard let imageRow else { return }
+        let row = image + imageRow, source = columns + segment
+        if g.strideX == 1 {
+            addInPlace(row + valid.lowerBound, source + valid.lowerBound, count: valid.count)
+        } else {
+            for ox in valid { row[ox * g.strideX] += source[ox] }
         }
     }
 }

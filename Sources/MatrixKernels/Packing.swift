@@ -49,25 +49,8 @@ func packA(_ a: StridedMatrix, row: Int, rows: Int, column: Int, depth: Int,
     var out = destination
     while panelStart < rows {
         let panelRows = min(mr, rows - panelStart)
-        let source = a.offset(row: row + panelStart, column: column)
-        if a.columnStride == 1 {
-            // Rows are contiguous: read each row along p, write with stride MR.
-            for i in 0..<panelRows {
-                let rowPointer = source + i * a.rowStride
-                for p in 0..<depth { out[p * mr + i] = rowPointer[p] }
-            }
-        } else {
-            // Columns are contiguous: MR consecutive values per p.
-            for p in 0..<depth {
-                let columnPointer = source + p * a.columnStride
-                for i in 0..<panelRows { out[p * mr + i] = columnPointer[i * a.rowStride] }
-            }
-        }
-        if panelRows < mr {
-            for p in 0..<depth {
-                for i in panelRows..<mr { out[p * mr + i] = 0 }
-            }
-        }
+        packStridedPanel(a.offset(row: row + panelStart, column: column), lanes: panelRows, width: mr, depth: depth,
+                         laneStride: a.rowStride, depthStride: a.columnStride, into: out)
         out += mr * depth
         panelStart += mr
     }
@@ -113,16 +96,9 @@ func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
             // trainer's forward products.
             packTransposedPanel(source, columnStride: b.columnStride, depth: depth, into: out)
         } else {
-            // B is transposed: each column of op(B) is contiguous along p.
-            for j in 0..<panelColumns {
-                let columnPointer = source + j * b.columnStride
-                for p in 0..<depth { out[p * nr + j] = columnPointer[p * b.rowStride] }
-            }
-            if panelColumns < nr {
-                for p in 0..<depth {
-                    for j in panelColumns..<nr { out[p * nr + j] = 0 }
-                }
-            }
+            // B is transposed and the panel ragged: element by element.
+            packStridedPanel(source, lanes: panelColumns, width: nr, depth: depth,
+                             laneStride: b.columnStride, depthStride: b.rowStride, into: out)
         }
         out += nr * depth
         panelStart += nr
@@ -156,5 +132,30 @@ private func packTransposedPanel(_ source: UnsafePointer<Float>, columnStride: I
     while p < depth {
         for j in 0..<nr { out[p * nr + j] = source[j * columnStride + p] }
         p += 1
+    }
+}
+
+/// One micro-panel packed element by element, for either operand:
+/// `out[p·width + l] = source[l·laneStride + p·depthStride]` for the first
+/// `lanes` lanes (rows of an A panel, columns of a B panel) and 0 for the
+/// rest up to `width`. The loop runs along whichever stride is contiguous.
+@inline(__always)
+private func packStridedPanel(_ source: UnsafePointer<Float>, lanes: Int, width: Int, depth: Int,
+                              laneStride: Int, depthStride: Int, into out: UnsafeMutablePointer<Float>) {
+    if depthStride == 1 {
+        for l in 0..<lanes {
+            let lane = source + l * laneStride
+            for p in 0..<depth { out[p * width + l] = lane[p] }
+        }
+    } else {
+        for p in 0..<depth {
+            let line = source + p * depthStride
+            for l in 0..<lanes { out[p * width + l] = line[l * laneStride] }
+        }
+    }
+    if lanes < width {
+        for p in 0..<depth {
+            for l in lanes..<width { out[p * width + l] = 0 }
+        }
     }
 }

@@ -1,11 +1,14 @@
 import Pruning
 
-/// A criterion parameter's value as the manifest gives it (Pruning's type:
-/// the criteria declare their parameters, the harness validates against them).
-public typealias ParameterValue = CriterionParameterValue
+// The criteria a manifest may name are `Pruning.CriterionRegistry`'s: each
+// entry lists its parameters with ranges and defaults, and `SweepManifest`
+// validates against them (filling in every default, so a run's config and
+// hash list each parameter) before any training starts. Every criterion
+// entry also accepts `scope`, `control` and `excludedLayers`; see
+// `CriterionConfig`. This file adds what the manifest needs on top.
 
-/// One parameter a criterion accepts, with its allowed values and default.
-public typealias ParameterDescriptor = CriterionParameter
+/// A criterion parameter's value as the manifest gives it.
+public typealias ParameterValue = CriterionParameterValue
 
 extension CriterionParameterValue {
     var canonical: CanonicalJSON {
@@ -34,21 +37,5 @@ extension CriterionParameter {
         case (.number, .text): return "expected a number"
         case (.choice, .number): return "expected a string"
         }
-    }
-}
-
-/// The criteria a manifest may name: `Pruning.CriterionRegistry`, whose
-/// entries list each criterion's parameters and defaults, so a manifest is
-/// validated (and every default written into each run's config and hash)
-/// before hours of training start. Every criterion entry also accepts
-/// `scope` (`global` | `layerwise`), `control` (`none` | `reinit` |
-/// `shuffle-mask`) and `excludedLayers`; see `CriterionConfig`.
-public enum ManifestCriteria {
-    /// The names, in registry order (for error messages).
-    public static var names: [String] { CriterionRegistry.names }
-
-    /// The registry entry called `name`, if any.
-    public static func descriptor(named name: String) -> CriterionEntry? {
-        CriterionRegistry.entry(named: name)
     }
 }
