@@ -5,18 +5,8 @@ import XCTest
 
 /// Runs the built `ticket` executable, which sits next to the test bundle.
 private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let executable = try ticketExecutable(nextTo: Bundle(for: CLICommandTests.self))
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    let result = try runToCompletion(ticketExecutable(nextTo: Bundle(for: CLICommandTests.self)), arguments)
+    return (result.status, result.stdout, result.stderr)
 }
 
 final class CLICommandTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
 
@@ -6,15 +7,9 @@ import XCTest
 /// regenerating them must not mark the tree dirty; any other change must.
 final class GitCommitTests: XCTestCase {
     private func git(_ arguments: [String], in directory: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path, "-c", "user.name=test", "-c", "user.email=test@example.org"]
-            + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw XCTSkip("git \(arguments.joined(separator: " ")) failed here") }
+        let result = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), ["git", "-C", directory.path,
+            "-c", "user.name=test", "-c", "user.email=test@example.org"] + arguments)
+        guard result.status == 0 else { throw XCTSkip("git \(arguments.joined(separator: " ")) failed here: \(result.stderr)") }
     }
 
     func testChangesUnderResultsKeepTheCommitCleanAndOthersMarkItDirty() throws {

@@ -111,7 +111,7 @@ final class WorkbookTableTests: XCTestCase {
             print("skipped: soffice is absent (apt-get install libreoffice-calc-nogui to run this test)")
             throw XCTSkip("soffice is absent (apt-get install libreoffice-calc-nogui)")
         }
-        let locales = try runProgram("/usr/bin/env", ["locale", "-a"]).output.lowercased()
+        let locales = try runToCompletion(URL(fileURLWithPath: "/usr/bin/env"), ["locale", "-a"]).stdout.lowercased()
         guard locales.contains("de_de.utf8") else {
             print("skipped: the de_DE.UTF-8 locale is not installed (locale-gen it to run this test)")
             throw XCTSkip("the de_DE.UTF-8 locale is not installed")
@@ -121,13 +121,13 @@ final class WorkbookTableTests: XCTestCase {
         let tables = try awkwardTables()
         try tables.write(to: dir)
         // Its own profile, so it neither waits for nor disturbs another LibreOffice.
-        let converted = try runProgram(soffice, [
+        let converted = try runToCompletion(URL(fileURLWithPath: soffice), [
             "-env:UserInstallation=file://\(dir.path)/profile", "--headless", "--convert-to", "fods",
             "--outdir", dir.path, dir.appendingPathComponent(SweepTables.workbookFile).path,
         ], environment: ["LC_ALL": "de_DE.UTF-8", "HOME": dir.path])
         let fods = dir.appendingPathComponent("tables.fods")
         guard FileManager.default.fileExists(atPath: fods.path) else {
-            return XCTFail("soffice wrote no tables.fods: \(converted.output)")
+            return XCTFail("soffice wrote no tables.fods: \(converted.stdout)\(converted.stderr)")
         }
         let sheets = try FlatODS(ParsedXML(Data(contentsOf: fods), name: "tables.fods"))
         XCTAssertEqual(sheets.names, sheetFiles.map(\.0))
@@ -162,22 +162,6 @@ final class WorkbookTableTests: XCTestCase {
         let density = sheets.tables["summary"]?[1][4]
         XCTAssertEqual(density?.text, "0,125", "displayed in the German locale")
     }
-}
-
-/// Runs a program and returns its status and combined output.
-private func runProgram(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
-    -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
 /// The tables of a flat OpenDocument spreadsheet (`.fods`), each a list of
