@@ -12,8 +12,9 @@ struct SweepCommand: ParsableCommand {
         discussion: """
         Each run lives in OUT/runs/<hash>/; finished runs are skipped and an interrupted run resumes \
         from its last round checkpoint, so rerunning the same command after Ctrl-C or kill -9 completes \
-        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv and \
-        accuracy.svg. A second sweep on the same OUT while one runs is refused.
+        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv, \
+        tables.xlsx (the same tables as a workbook) and accuracy.svg, and prints the summary as a table. \
+        A second sweep on the same OUT while one runs is refused.
         """
     )
 
@@ -64,6 +65,8 @@ struct SweepCommand: ParsableCommand {
             let seconds = (ContinuousClock.now - start).seconds
             print("sweep: \(result.executed) runs executed, \(result.skipped) skipped, "
                   + String(format: "%.1f s; tables in %@", seconds, output.path))
+            print("")
+            print(SummaryText.render(result.tables.summary), terminator: "")
         }
     }
 }
