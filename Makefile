@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train clean
+.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-check bench-check-baseline callgrind-build clean
 
 all: build
 
@@ -81,3 +81,21 @@ clean:
 # 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
 bench-train: build
 	scripts/bench-train.sh
+
+# Instruction-count regression guard: fixed seeded workloads (a few training
+# steps of LeNet-300-100, Conv-2, ResNet-20; a few GEMMs) counted exactly by
+# callgrind on 1 thread, against results/baseline/instructions.csv; fails when
+# a count grows by more than 3%. Valgrind cannot decode AVX-512, so this
+# binary is built for a fixed AVX2 + FMA CPU (haswell) in its own directory:
+# the counts then do not depend on the host's CPU either.
+CALLGRIND_SCRATCH := .build-callgrind
+callgrind-build: setup
+	@scripts/ensure-deps.sh valgrind: util-linux:
+	$(SWIFT) build -c release --scratch-path $(CALLGRIND_SCRATCH) --product ticket -Xswiftc -target-cpu -Xswiftc haswell
+
+bench-check: callgrind-build
+	scripts/bench-check.sh
+
+# Rewrites the committed baseline after an intended change (say why in the commit).
+bench-check-baseline: callgrind-build
+	scripts/bench-check.sh --update
