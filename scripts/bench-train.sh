@@ -2,7 +2,8 @@
 # Training throughput: one epoch of LeNet-300-100 on MNIST (batch 60) with SGD
 # and Adam on 1 and 2 threads, for `ticket train` and, when installed, the
 # same epoch in numpy + OpenBLAS (scripts/numpy_lenet.py) and PyTorch
-# (scripts/torch_lenet.py); plus one CIFAR convnet's examples/s.
+# (scripts/torch_lenet.py); plus ResNet-20, VGG-11 and Conv-2 on CIFAR-10 at
+# batch 128 against PyTorch (scripts/torch_cifar.py).
 #
 # This machine is a VM whose second vCPU is sometimes a whole core and
 # sometimes not (see Benchmarks/README.md), so every configuration runs
@@ -34,16 +35,18 @@ peer_epochs() { # round implementation threads: one process, SGD then Adam
     local round=$1 implementation=$2 threads=$3
     if [ "$implementation" = numpy ]; then
         env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
-            python3 scripts/numpy_lenet.py datasets/mnist
+            $PYTHON scripts/numpy_lenet.py datasets/mnist
     else
-        TORCH_NUM_THREADS="$threads" python3 scripts/torch_lenet.py datasets/mnist
+        TORCH_NUM_THREADS="$threads" $PYTHON scripts/torch_lenet.py datasets/mnist
     fi | awk -F, -v r="$round" -v i="$implementation" -v t="$threads" \
         '{ printf "%s,%s,%s,%s,%s,%s,%s\n", r, i, $1, t, $3, $4, $5 }' | tee -a "$TMP/runs.csv"
 }
 
+# The Python with numpy (and torch), e.g. PYTHON=/work/venv-torch/bin/python.
+PYTHON=${PYTHON:-python3}
 peers=()
-python3 -c 'import numpy' 2>/dev/null && peers+=(numpy) || echo "note: numpy not installed (pip install numpy); no numpy rows" >&2
-python3 -c 'import torch' 2>/dev/null && peers+=(torch) || echo "note: PyTorch not installed (pip install torch); no PyTorch rows" >&2
+$PYTHON -c 'import numpy' 2>/dev/null && peers+=(numpy) || echo "note: numpy not installed (pip install numpy); no numpy rows" >&2
+$PYTHON -c 'import torch' 2>/dev/null && peers+=(torch) || echo "note: PyTorch not installed (pip install torch); no PyTorch rows" >&2
 
 for round in $(seq "$ROUNDS"); do
     for threads in 1 2; do
@@ -61,17 +64,46 @@ awk -F, 'NR > 1 { key = $2 "," $3 "," $4; n[key]++
                    printf "%s,lenet-300-100,mnist,%s,%s,60,60000,%s,%s,%s,%d\n", k[1], k[2], k[3], best[key], rate[key], acc[key], n[key] } }' \
     "$RUNS" | sort -t, -k1,1 -k4,4 -k5,5n >> "$OUT"
 
-# A CIFAR convnet: Conv-2 on the first 1,200 training images, once
-# (examples/s is what matters; a full epoch would take minutes).
+# The study's CIFAR models at batch 128 (SGD, lr 0.1, momentum 0.9, weight
+# decay 1e-4) on the first CIFAR_EXAMPLES training images, 1 and 2 threads:
+# ticket and the same architecture in PyTorch (scripts/torch_cifar.py), in
+# turns, ROUNDS rounds, the fastest epoch counting. Needs CIFAR-10 (TICKET_DATA).
 CIFAR_ROOT=${TICKET_DATA:-../shared/datasets}
-if $TICKET train --model conv-2 --dataset cifar-10 --data-root "$CIFAR_ROOT" --epochs 1 --train-limit 60 \
-        --test-limit 60 --no-progress > /dev/null 2>&1; then
-    $TICKET train --model conv-2 --dataset cifar-10 --data-root "$CIFAR_ROOT" --epochs 1 --batch-size 60 \
-        --optimizer adam --lr 2e-4 --seed 1 --threads 2 --train-limit 1200 --test-limit 600 --no-progress \
-        --csv "$TMP/conv.csv" > /dev/null
-    tail -1 "$TMP/conv.csv" | awk -F, '{ printf "ticket,%s,%s,%s,%s,%s,1200,%s,%s,%s,1\n", $1, $2, $3, $6, $4, $12, $13, $11 }' >> "$OUT"
+CIFAR_EXAMPLES=${CIFAR_EXAMPLES:-1280}
+CIFAR_MODELS=${CIFAR_MODELS:-resnet-20 vgg-11 conv-2}
+CIFAR_BIN=""
+for candidate in "$CIFAR_ROOT/cifar-10-batches-bin" "$CIFAR_ROOT/cifar-10" datasets/cifar-10/cifar-10-batches-bin; do
+    [ -f "$candidate/data_batch_1.bin" ] && { CIFAR_BIN=$candidate; break; }
+done
+echo "round,implementation,model,threads,seconds_per_epoch,examples_per_second" > "$TMP/cifar-runs.csv"
+if [ -z "$CIFAR_BIN" ] || ! $TICKET train --model conv-2 --dataset cifar-10 --data-root "$CIFAR_ROOT" --epochs 1 \
+        --train-limit 8 --test-limit 8 --batch-size 8 --no-progress > /dev/null 2>&1; then
+    echo "note: CIFAR-10 (binary version) not found under $CIFAR_ROOT (set TICKET_DATA); no CIFAR rows" >&2
 else
-    echo "note: CIFAR-10 not found (set TICKET_DATA); no convnet row" >&2
+    torch_cifar=false
+    $PYTHON -c 'import torch, numpy' 2>/dev/null && torch_cifar=true \
+        || echo "note: PyTorch not installed for $PYTHON; CIFAR rows for ticket only" >&2
+    for round in $(seq "$ROUNDS"); do
+        for model in $CIFAR_MODELS; do
+            for threads in 1 2; do
+                $TICKET train --model "$model" --dataset cifar-10 --data-root "$CIFAR_ROOT" --epochs 1 --batch-size 128 \
+                    --optimizer sgd --lr 0.1 --momentum 0.9 --weight-decay 1e-4 --seed 1 --threads "$threads" \
+                    --train-limit "$CIFAR_EXAMPLES" --test-limit 128 --no-progress --csv "$TMP/cifar.csv" > /dev/null
+                tail -1 "$TMP/cifar.csv" | awk -F, -v r="$round" '{ printf "%s,ticket,%s,%s,%s,%s\n", r, $1, $6, $12, $13 }' \
+                    | tee -a "$TMP/cifar-runs.csv"
+                if $torch_cifar; then
+                    TORCH_NUM_THREADS="$threads" $PYTHON scripts/torch_cifar.py "$model" "$CIFAR_BIN" "$CIFAR_EXAMPLES" 2>/dev/null \
+                        | awk -F, -v r="$round" '{ printf "%s,torch,%s,%s,%s,%s\n", r, $1, $2, $5, $6 }' | tee -a "$TMP/cifar-runs.csv"
+                fi
+            done
+        done
+    done
+    cp "$TMP/cifar-runs.csv" results/train-cifar-runs.csv
+    awk -F, -v n="$CIFAR_EXAMPLES" 'NR > 1 { key = $2 "," $3 "," $4; runs[key]++
+                      if (!(key in best) || $5 < best[key]) { best[key] = $5; rate[key] = $6 } }
+             END { for (key in best) { split(key, k, ",")
+                       printf "%s,%s,cifar-10,sgd,%s,128,%s,%s,%s,,%d\n", k[1], k[2], k[3], n, best[key], rate[key], runs[key] } }' \
+        "$TMP/cifar-runs.csv" | sort -t, -k2,2 -k1,1 -k5,5n >> "$OUT"
 fi
 
 echo
@@ -81,4 +113,9 @@ awk -F, 'NR > 1 && $2 == "lenet-300-100" { key = $4 " on " $5 " thread" ($5 == 1
              if ($1 == "ticket") t[key] = $8; else peer[$1 "," key] = $8 }
          END { for (k in peer) { split(k, p, ","); if (p[2] in t)
                    printf "%s/ticket time ratio, %s: %.2f (ticket %.3f s, %s %.3f s)\n", p[1], p[2], peer[k] / t[p[2]], t[p[2]], p[1], peer[k] } }' \
+    "$OUT" | sort
+awk -F, 'NR > 1 && $3 == "cifar-10" { key = $2 " on " $5 " thread" ($5 == 1 ? "" : "s")
+             if ($1 == "ticket") t[key] = $9; else if ($1 == "torch") peer[key] = $9 }
+         END { for (k in t) if (k in peer)
+                   printf "ticket/PyTorch examples/s, %s: %.2f (ticket %.1f, PyTorch %.1f)\n", k, t[k] / peer[k], t[k], peer[k] }' \
     "$OUT" | sort
