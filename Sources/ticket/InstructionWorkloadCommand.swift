@@ -87,7 +87,7 @@ enum InstructionWorkload: String, CaseIterable {
         let trainer = Trainer(network: network, data: DatasetPair(train: images, test: images.prefix(0)),
                               configuration: configuration)
         trainer.evaluatesEachEpoch = false
-        measuredRegion { trainer.train() }
+        _ = measuredRegion { trainer.train() }
         return network.trainableParameters.reduce(0) { sum, tensor in
             tensor.withValues { values in values.reduce(sum, +) }
         }

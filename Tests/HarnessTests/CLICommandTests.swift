@@ -57,4 +57,26 @@ final class CLICommandTests: XCTestCase {
         XCTAssertEqual(notADirectory.status, 1)
         XCTAssertTrue(notADirectory.stderr.contains("no runs directory"), notADirectory.stderr)
     }
+
+    /// The workloads `make bench-check` counts: listed by name, repeatable
+    /// (a count is only comparable if the work is the same bits each time),
+    /// and an unknown name is refused with the list.
+    func testInstructionWorkloadsAreListedRepeatableAndChecked() throws {
+        let list = try ticket(["instruction-workload", "--list"])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.stdout.split(separator: "\n"),
+                       ["train-lenet-300-100", "train-conv-2", "train-resnet-20",
+                        "gemm-256x256x256", "gemm-60x300x784-nt", "gemm-16x1024x144"])
+        for name in ["train-lenet-300-100", "gemm-16x1024x144"] {
+            let first = try ticket(["instruction-workload", name]), second = try ticket(["instruction-workload", name])
+            XCTAssertEqual(first.status, 0, first.stderr)
+            XCTAssertTrue(first.stdout.hasPrefix("\(name): checksum "), first.stdout)
+            XCTAssertFalse(first.stdout.contains("nan"), first.stdout)
+            XCTAssertEqual(first.stdout, second.stdout)
+        }
+        let unknown = try ticket(["instruction-workload", "train-nothing"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown or missing workload train-nothing; known: train-lenet-300-100"),
+                      unknown.stderr)
+    }
 }
