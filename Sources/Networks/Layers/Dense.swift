@@ -1,6 +1,12 @@
 import MatrixKernels
 
 /// Fully connected layer: `y = x · Wᵀ + b`, with `W` stored `[out, in]` row-major.
+///
+/// When the weights take the sparse path (`Parameter.usesSparseProducts`),
+/// the products skip masked weights: the batch is transposed so the kernels
+/// run along it (16 examples per vector), and dW is computed at kept entries
+/// only. Same bits as the GEMMs for finite inputs; a batch holding NaN or ∞
+/// goes through the GEMMs, where a masked weight still spreads it.
 final class Dense: Layer {
     let name: String
     let inputCount: Int
@@ -10,6 +16,10 @@ final class Dense: Layer {
     private var output: FloatBuffer?
     private var inputGradient: FloatBuffer?
     private var input: UnsafePointer<Float>?
+    /// The sparse path's transposed batch (Xᵀ, or dYᵀ in backward), rows
+    /// `transposedStride` apart.
+    private var transposedBatch: FloatBuffer?
+    private var transposedStride = 0
 
     init(name: String, inputs: Int, outputs: Int, bias hasBias: Bool = true) {
         self.name = name
@@ -31,13 +41,29 @@ final class Dense: Layer {
     func prepare(inputShape: FeatureShape, batchCapacity: Int) {
         ensureCapacity(&output, batchCapacity * outputCount)
         ensureCapacity(&inputGradient, batchCapacity * inputCount)
+        // Whole vectors of examples, so the kernels never read a partial one.
+        transposedStride = (batchCapacity + 15) / 16 * 16
+        ensureCapacity(&transposedBatch, max(inputCount, outputCount) * transposedStride)
+    }
+
+    /// `x` (`count × columns`) transposed into `transposedBatch`, if every
+    /// value is finite (else `nil`: the caller uses the GEMM).
+    private func transposedFiniteBatch(_ x: UnsafePointer<Float>, count: Int, columns: Int) -> UnsafePointer<Float>? {
+        guard allFinite(x, count: count * columns) else { return nil }
+        transpose(x, rows: count, columns: columns, ld: columns, into: transposedBatch!.pointer, ldy: transposedStride)
+        return UnsafePointer(transposedBatch!.pointer)
     }
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         self.input = input
         let y = output!.pointer
-        gemm(transA: .none, transB: .transposed, m: count, n: outputCount, k: inputCount,
-             a: input, lda: inputCount, b: weight.value.pointer, ldb: inputCount, beta: 0, c: y, ldc: outputCount)
+        if weight.usesSparseProducts, let xT = transposedFiniteBatch(input, count: count, columns: inputCount) {
+            sparseMultiply(weight.keptRows, values: weight.value.pointer, b: xT, ldb: transposedStride, n: count,
+                           readableColumns: transposedStride, c: y, ldc: outputCount, transposedOutput: true)
+        } else {
+            gemm(transA: .none, transB: .transposed, m: count, n: outputCount, k: inputCount,
+                 a: input, lda: inputCount, b: weight.value.pointer, ldb: inputCount, beta: 0, c: y, ldc: outputCount)
+        }
         if let bias {
             addBias(y, rows: count, columns: outputCount, ld: outputCount, bias: bias.value.pointer, relu: false)
         }
@@ -46,11 +72,18 @@ final class Dense: Layer {
 
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input else { preconditionFailure("\(name): backward before forward") }
+        let sparse = weight.usesSparseProducts
         // dW = dYᵀ · X   ([out, N] · [N, in])
-        gemm(transA: .transposed, transB: .none, m: outputCount, n: inputCount, k: count,
-             a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 0,
-             c: weight.gradient.pointer, ldc: inputCount)
-        weight.applyMaskToGradient()
+        if sparse {
+            // Kept entries only; the others stay 0 (see `Parameter.mask`).
+            sparseGradient(weight.keptRows, a: outputGradient, aRowStride: 1, aDepthStride: outputCount,
+                           b: input, bRowStride: 1, bDepthStride: inputCount, depth: count, into: weight.gradient.pointer)
+        } else {
+            gemm(transA: .transposed, transB: .none, m: outputCount, n: inputCount, k: count,
+                 a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 0,
+                 c: weight.gradient.pointer, ldc: inputCount)
+            weight.applyMaskToGradient()
+        }
         if let bias {
             // Column sums in a fixed row order: deterministic whatever the threads.
             columnSums(outputGradient, rows: count, columns: outputCount, ld: outputCount, into: bias.gradient.pointer)
@@ -58,9 +91,15 @@ final class Dense: Layer {
         guard needsInputGradient else { return nil }
         // dX = dY · W   ([N, out] · [out, in])
         let dx = inputGradient!.pointer
-        gemm(transA: .none, transB: .none, m: count, n: inputCount, k: outputCount,
-             a: outputGradient, lda: outputCount, b: weight.value.pointer, ldb: inputCount, beta: 0,
-             c: dx, ldc: inputCount)
+        if sparse, let dyT = transposedFiniteBatch(outputGradient, count: count, columns: outputCount) {
+            sparseTransposedMultiply(weight.keptRows, values: weight.value.pointer, b: dyT, ldb: transposedStride,
+                                     n: count, readableColumns: transposedStride, c: dx, ldc: inputCount,
+                                     transposedOutput: true)
+        } else {
+            gemm(transA: .none, transB: .none, m: count, n: inputCount, k: outputCount,
+                 a: outputGradient, lda: outputCount, b: weight.value.pointer, ldb: inputCount, beta: 0,
+                 c: dx, ldc: inputCount)
+        }
         return UnsafePointer(dx)
     }
 }

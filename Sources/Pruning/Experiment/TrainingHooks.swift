@@ -14,11 +14,8 @@ final class GradientAccumulator: TrainingCallback {
 
     func trainer(_ trainer: Trainer, didComputeGradients step: StepInfo) {
         for index in tensors.indices {
-            tensors[index].withGradients { gradient in
-                sums[index].withUnsafeMutableBufferPointer { sum in
-                    for i in 0..<gradient.count { sum[i] += abs(gradient[i]) }
-                }
-            }
+            // Kept entries only when the tensor runs sparse (the rest add 0).
+            sums[index].withUnsafeMutableBufferPointer { tensors[index].addAbsoluteGradients(to: $0) }
         }
     }
 }
