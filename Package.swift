@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "MatrixKernels", targets: ["MatrixKernels"]),
+        .library(name: "Networks", targets: ["Networks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

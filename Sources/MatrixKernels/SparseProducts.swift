@@ -90,6 +90,9 @@ private struct SparseMultiplyJob: PoolJob {
         while i0 < n {
             let width = min(4 * lanes, n - i0)
             var slice = 0, t = entries.lowerBound
+            // The slices' sums added in order as the GEMM adds them to C
+            // (a float's store and reload are exact), kept in registers.
+            var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
             repeat {
                 let end = slicing.range(slice, depth: kept.columns).upperBound
                 var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
@@ -117,12 +120,17 @@ private struct SparseMultiplyJob: PoolJob {
                         t += 1
                     }
                 }
-                withUnsafeBytes(of: (a0, a1, a2, a3)) { raw in
-                    product.write(raw.assumingMemoryBound(to: Float.self).baseAddress!, row: r, from: i0, count: width,
-                                  adding: slice > 0)
+                if slice == 0 {
+                    c0 = a0; c1 = a1; c2 = a2; c3 = a3
+                } else {
+                    c0 = a0 + c0; c1 = a1 + c1; c2 = a2 + c2; c3 = a3 + c3
                 }
                 slice += 1
             } while slice < slicing.count
+            withUnsafeBytes(of: (c0, c1, c2, c3)) { raw in
+                product.write(raw.assumingMemoryBound(to: Float.self).baseAddress!, row: r, from: i0, count: width,
+                              adding: false)
+            }
             i0 += width
         }
     }
@@ -271,11 +279,76 @@ private struct SparseGradientJob: PoolJob {
             let entries = kept.entries(ofRow: r)
             var t = max(first, entries.lowerBound)
             let end = min(last, entries.upperBound)
-            while t < end {
-                gradient(row: r, entries: t..<min(end, t + lanes))
-                t += lanes
+            if bDepthStride == 1 {
+                while t < end {
+                    gradientAlongRows(row: r, entries: t..<min(end, t + 8))
+                    t += 8
+                }
+            } else {
+                while t < end {
+                    gradient(row: r, entries: t..<min(end, t + lanes))
+                    t += lanes
+                }
             }
             r += 1
+        }
+    }
+
+    /// Up to 8 kept entries of row r when B's rows are contiguous along the
+    /// depth (Xᵀ, or a column matrix): 4 × 4 blocks of B are loaded as rows
+    /// and transposed in registers, cheaper than gathering each value.
+    @inline(__always)
+    private func gradientAlongRows(row r: Int, entries: Range<Int>) {
+        typealias Quad = SIMD4<Float>
+        let indices = kept.columnIndices
+        // Spare lanes repeat the last entry: read, never stored.
+        @inline(__always) func source(_ l: Int) -> UnsafePointer<Float> {
+            b + Int(indices[min(entries.lowerBound + l, entries.upperBound - 1)]) * bRowStride
+        }
+        let b0 = source(0), b1 = source(1), b2 = source(2), b3 = source(3)
+        let b4 = source(4), b5 = source(5), b6 = source(6), b7 = source(7)
+        let aRow = a + r * aRowStride
+        let out = g + r * kept.columns
+        @inline(__always) func load(_ row: UnsafePointer<Float>, _ i: Int) -> Quad {
+            UnsafeRawPointer(row + i).loadUnaligned(as: Quad.self)
+        }
+        var low = Quad(), high = Quad()
+        for slice in 0..<slicing.count {
+            let range = slicing.range(slice, depth: depth)
+            var sumLow = Quad(), sumHigh = Quad()
+            var p = range.lowerBound
+            while p + 4 <= range.upperBound {
+                let (l0, l1, l2, l3) = transposed(load(b0, p), load(b1, p), load(b2, p), load(b3, p))
+                let (h0, h1, h2, h3) = transposed(load(b4, p), load(b5, p), load(b6, p), load(b7, p))
+                let x0 = Quad(repeating: aRow[p * aDepthStride]), x1 = Quad(repeating: aRow[(p + 1) * aDepthStride])
+                let x2 = Quad(repeating: aRow[(p + 2) * aDepthStride]), x3 = Quad(repeating: aRow[(p + 3) * aDepthStride])
+                sumLow = sumLow.addingProduct(x0, l0); sumHigh = sumHigh.addingProduct(x0, h0)
+                sumLow = sumLow.addingProduct(x1, l1); sumHigh = sumHigh.addingProduct(x1, h1)
+                sumLow = sumLow.addingProduct(x2, l2); sumHigh = sumHigh.addingProduct(x2, h2)
+                sumLow = sumLow.addingProduct(x3, l3); sumHigh = sumHigh.addingProduct(x3, h3)
+                p += 4
+            }
+            while p < range.upperBound {
+                let x = Quad(repeating: aRow[p * aDepthStride])
+                sumLow = sumLow.addingProduct(x, Quad(b0[p], b1[p], b2[p], b3[p]))
+                sumHigh = sumHigh.addingProduct(x, Quad(b4[p], b5[p], b6[p], b7[p]))
+                p += 1
+            }
+            if slice == 0 && !accumulate {
+                low = sumLow; high = sumHigh
+            } else {
+                if slice == 0 {
+                    // The GEMM with beta 1 adds the first slice to G, then the next.
+                    for l in 0..<entries.count {
+                        let old = out[Int(indices[entries.lowerBound + l])]
+                        if l < 4 { low[l] = old } else { high[l - 4] = old }
+                    }
+                }
+                low = sumLow + low; high = sumHigh + high
+            }
+        }
+        for l in 0..<entries.count {
+            out[Int(indices[entries.lowerBound + l])] = l < 4 ? low[l] : high[l - 4]
         }
     }
 
@@ -308,6 +381,17 @@ private struct SparseGradientJob: PoolJob {
             }
         }
     }
+}
+
+/// The 4 × 4 transpose: lane i of result q is lane q of row i.
+@inline(__always)
+private func transposed(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
+                        _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    // Two-source lane picks, which LLVM turns into shuffles.
+    let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r0[2], r1[2], r0[3], r1[3])
+    let t2 = SIMD4(r2[0], r3[0], r2[1], r3[1]), t3 = SIMD4(r2[2], r3[2], r2[3], r3[3])
+    return (SIMD4(t0[0], t0[1], t2[0], t2[1]), SIMD4(t0[2], t0[3], t2[2], t2[3]),
+            SIMD4(t1[0], t1[1], t3[0], t3[1]), SIMD4(t1[2], t1[3], t3[2], t3[3]))
 }
 
 /// Whether every one of `count` floats is finite (no NaN, no ±∞).

@@ -25,6 +25,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Worker threads for the matrix kernels (results do not depend on it).")
     var threads: Int = 2
 
+    @Option(help: "Products with pruned weights: auto, dense or sparse (same results, so not part of a run's hash).")
+    var execution: Execution = .auto
+
     @Option(help: "Run only the I-th of N disjoint slices of the runs, e.g. 2/4.")
     var shard: String = "1/1"
 
@@ -46,6 +49,7 @@ struct SweepCommand: ParsableCommand {
                 _ = try PruningRunExecutor.experimentConfiguration(for: config).validated()
             }
             configureThreads(threads)
+            Execution.processDefault = execution
             if dryRun {
                 let mine = slice.slice(runs)
                 var pending: [RunConfig] = []

@@ -16,10 +16,13 @@ final class Dense: Layer {
     private var output: FloatBuffer?
     private var inputGradient: FloatBuffer?
     private var input: UnsafePointer<Float>?
-    /// The sparse path's transposed batch (Xᵀ, or dYᵀ in backward), rows
-    /// `transposedStride` apart.
-    private var transposedBatch: FloatBuffer?
+    /// The sparse path's transposed batch Xᵀ (kept for dW) and output
+    /// gradient dYᵀ, rows `transposedStride` apart.
+    private var transposedInput: FloatBuffer?
+    private var transposedOutputGradient: FloatBuffer?
     private var transposedStride = 0
+    /// Xᵀ of the last forward pass, or `nil` when it took the GEMM.
+    private var inputTransposed: UnsafePointer<Float>?
 
     init(name: String, inputs: Int, outputs: Int, bias hasBias: Bool = true) {
         self.name = name
@@ -43,21 +46,25 @@ final class Dense: Layer {
         ensureCapacity(&inputGradient, batchCapacity * inputCount)
         // Whole vectors of examples, so the kernels never read a partial one.
         transposedStride = (batchCapacity + 15) / 16 * 16
-        ensureCapacity(&transposedBatch, max(inputCount, outputCount) * transposedStride)
+        ensureCapacity(&transposedInput, inputCount * transposedStride)
+        ensureCapacity(&transposedOutputGradient, outputCount * transposedStride)
     }
 
-    /// `x` (`count × columns`) transposed into `transposedBatch`, if every
-    /// value is finite (else `nil`: the caller uses the GEMM).
-    private func transposedFiniteBatch(_ x: UnsafePointer<Float>, count: Int, columns: Int) -> UnsafePointer<Float>? {
+    /// `x` (`count × columns`) transposed into `buffer`, if every value is
+    /// finite (else `nil`: the caller uses the GEMM).
+    private func transposedFinite(_ x: UnsafePointer<Float>, count: Int, columns: Int,
+                                  into buffer: FloatBuffer) -> UnsafePointer<Float>? {
         guard allFinite(x, count: count * columns) else { return nil }
-        transpose(x, rows: count, columns: columns, ld: columns, into: transposedBatch!.pointer, ldy: transposedStride)
-        return UnsafePointer(transposedBatch!.pointer)
+        transpose(x, rows: count, columns: columns, ld: columns, into: buffer.pointer, ldy: transposedStride)
+        return UnsafePointer(buffer.pointer)
     }
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         self.input = input
         let y = output!.pointer
-        if weight.usesSparseProducts, let xT = transposedFiniteBatch(input, count: count, columns: inputCount) {
+        inputTransposed = weight.usesSparseProducts
+            ? transposedFinite(input, count: count, columns: inputCount, into: transposedInput!) : nil
+        if let xT = inputTransposed {
             sparseMultiply(weight.keptRows, values: weight.value.pointer, b: xT, ldb: transposedStride, n: count,
                            readableColumns: transposedStride, c: y, ldc: outputCount, transposedOutput: true)
         } else {
@@ -76,8 +83,11 @@ final class Dense: Layer {
         // dW = dYᵀ · X   ([out, N] · [N, in])
         if sparse {
             // Kept entries only; the others stay 0 (see `Parameter.mask`).
+            // From Xᵀ when the forward pass made it: its rows run along the batch, this product's depth.
+            let (x, rowStride, depthStride) = inputTransposed.map { ($0, transposedStride, 1) } ?? (input, 1, inputCount)
             sparseGradient(weight.keptRows, a: outputGradient, aRowStride: 1, aDepthStride: outputCount,
-                           b: input, bRowStride: 1, bDepthStride: inputCount, depth: count, into: weight.gradient.pointer)
+                           b: x, bRowStride: rowStride, bDepthStride: depthStride, depth: count,
+                           into: weight.gradient.pointer)
         } else {
             gemm(transA: .transposed, transB: .none, m: outputCount, n: inputCount, k: count,
                  a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 0,
@@ -91,7 +101,8 @@ final class Dense: Layer {
         guard needsInputGradient else { return nil }
         // dX = dY · W   ([N, out] · [out, in])
         let dx = inputGradient!.pointer
-        if sparse, let dyT = transposedFiniteBatch(outputGradient, count: count, columns: outputCount) {
+        if sparse, let dyT = transposedFinite(outputGradient, count: count, columns: outputCount,
+                                                   into: transposedOutputGradient!) {
             sparseTransposedMultiply(weight.keptRows, values: weight.value.pointer, b: dyT, ldb: transposedStride,
                                      n: count, readableColumns: transposedStride, c: dx, ldc: inputCount,
                                      transposedOutput: true)
