@@ -385,7 +385,7 @@ private struct SparseGradientJob: PoolJob {
 
 /// The 4 × 4 transpose: lane i of result q is lane q of row i.
 @inline(__always)
-private func transposed(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
+func transposed(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
                         _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
     // Two-source lane picks, which LLVM turns into shuffles.
     let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r0[2], r1[2], r0[3], r1[3])

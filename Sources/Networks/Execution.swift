@@ -18,17 +18,15 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
     nonisolated(unsafe) public static var processDefault: Execution = .auto
 }
 
-/// The rule `Execution.auto` applies: a tensor takes the sparse path when
-/// its density is at most the crossover for its kind of layer. Shape and
-/// density only, never timing, so a configuration always computes the same
-/// way. The numbers come from `make bench-sparse` (see the README).
+/// The rule `Execution.auto` applies: a pruned tensor takes the sparse path
+/// when its density is at most `maximumDensity`. Density only (never
+/// timing), so a configuration always computes the same way. Chosen from
+/// `make bench-sparse` (see the README): every measured layer was faster
+/// sparse at 1/8 and most were slower at 1/4, for dense layers and
+/// convolutions alike, so the line sits between the two (a random mask
+/// of "1/8" keeps a little more or less than exactly 1/8).
 enum SparseCrossover {
-    /// Highest density at which a dense layer's weights (`[out, in]`) go sparse.
-    static let denseLayer = 0.25
-    /// Highest density at which a convolution's weights (`[out, in, kh, kw]`) go sparse.
-    static let convolution = 0.125
+    static let maximumDensity = 0.1875
 
-    static func prefersSparse(shape: [Int], density: Double) -> Bool {
-        density <= (shape.count == 2 ? denseLayer : convolution)
-    }
+    static func prefersSparse(density: Double) -> Bool { density <= maximumDensity }
 }

@@ -114,7 +114,7 @@ public final class Parameter {
         switch execution {
         case .dense: return false
         case .sparse: return true
-        case .auto: return !maskIsFull && SparseCrossover.prefersSparse(shape: shape, density: Double(keptCount) / Double(count))
+        case .auto: return !maskIsFull && SparseCrossover.prefersSparse(density: Double(keptCount) / Double(count))
         }
     }
 

@@ -151,3 +151,21 @@ final class SparseProductsTests: XCTestCase {
         }
     }
 }
+
+final class TransposeTests: XCTestCase {
+    func testTransposeOfOddShapesWithLeadingDimensions() {
+        var generator = TestGenerator(seed: 21)
+        for (rows, columns) in [(1, 1), (3, 5), (4, 4), (7, 9), (60, 784), (13, 300)] {
+            let ld = columns + 2, ldy = rows + 3
+            let x = generator.floats(rows * ld)
+            var y = [Float](repeating: .nan, count: columns * ldy)
+            transpose(x, rows: rows, columns: columns, ld: ld, into: &y, ldy: ldy)
+            for i in 0..<rows {
+                for j in 0..<columns where y[j * ldy + i] != x[i * ld + j] {
+                    return XCTFail("\(rows)×\(columns): y[\(j), \(i)] wrong")
+                }
+            }
+            for j in 0..<columns { for i in rows..<ldy { XCTAssert(y[j * ldy + i].isNaN, "padding written") } }
+        }
+    }
+}

@@ -65,8 +65,12 @@ final class Dense: Layer {
         inputTransposed = weight.usesSparseProducts
             ? transposedFinite(input, count: count, columns: inputCount, into: transposedInput!) : nil
         if let xT = inputTransposed {
+            // Yᵀ into scratch (dYᵀ's buffer, free until backward), then one
+            // blocked transpose: cheaper than scattering Y column by column.
+            let yT = transposedOutputGradient!.pointer
             sparseMultiply(weight.keptRows, values: weight.value.pointer, b: xT, ldb: transposedStride, n: count,
-                           readableColumns: transposedStride, c: y, ldc: outputCount, transposedOutput: true)
+                           readableColumns: transposedStride, c: yT, ldc: transposedStride)
+            transpose(yT, rows: outputCount, columns: count, ld: transposedStride, into: y, ldy: outputCount)
         } else {
             gemm(transA: .none, transB: .transposed, m: count, n: outputCount, k: inputCount,
                  a: input, lda: inputCount, b: weight.value.pointer, ldb: inputCount, beta: 0, c: y, ldc: outputCount)
@@ -103,9 +107,11 @@ final class Dense: Layer {
         let dx = inputGradient!.pointer
         if sparse, let dyT = transposedFinite(outputGradient, count: count, columns: outputCount,
                                                    into: transposedOutputGradient!) {
+            // dXᵀ into Xᵀ's buffer (dW, its last use, is done), then transposed.
+            let dxT = transposedInput!.pointer
             sparseTransposedMultiply(weight.keptRows, values: weight.value.pointer, b: dyT, ldb: transposedStride,
-                                     n: count, readableColumns: transposedStride, c: dx, ldc: inputCount,
-                                     transposedOutput: true)
+                                     n: count, readableColumns: transposedStride, c: dxT, ldc: transposedStride)
+            transpose(dxT, rows: inputCount, columns: count, ld: transposedStride, into: dx, ldy: inputCount)
         } else {
             gemm(transA: .none, transB: .none, m: count, n: inputCount, k: outputCount,
                  a: outputGradient, lda: outputCount, b: weight.value.pointer, ldb: inputCount, beta: 0,
