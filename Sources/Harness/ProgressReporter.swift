@@ -101,9 +101,9 @@ public final class ProgressReporter {
     }
 
     private func describe(_ config: RunConfig) -> String {
-        var text = "\(config.model)/\(config.dataset) \(config.criterion.label) \(config.schedule.label)"
-        switch config.schedule.schedule {
-        case .earlyOneShot(_, let density), .atInit(let density): text += " d=\(CSV.number(density))"
+        var text = "\(config.model)/\(config.dataset) \(config.criterionLabel) \(config.scheduleLabel)"
+        switch config.schedule {
+        case .earlyOneShot(_, let density), .atInitialization(let density): text += " d=\(CSV.number(density))"
         case .iterative: break
         }
         return text + " seed \(config.seeds.run)"

@@ -6,6 +6,7 @@ import Foundation
 /// - executor files (checkpoints), whatever the executor keeps
 /// - `rows.csv`, `layers.csv`: the run's rows of `runs.csv` and `layers.csv`
 /// - `masks/round-R.mask`: each round's mask (`MaskSet` format)
+/// - `failed.txt`: the error of the last failed attempt, if it failed
 /// - `done.json`: written last; its presence (with the right hash) is what
 ///   makes the run complete. Every file is written atomically, so a crash
 ///   leaves either no marker or a complete run.
@@ -26,6 +27,9 @@ public struct RunDirectory: Sendable {
     public var layers: URL { url.appendingPathComponent("layers.csv") }
     public var masks: URL { url.appendingPathComponent("masks") }
     public var done: URL { url.appendingPathComponent("done.json") }
+    /// Why the run's last attempt failed (removed when it completes); a
+    /// failed run is retried by the next sweep.
+    public var failure: URL { url.appendingPathComponent("failed.txt") }
 
     public func mask(round: Int) -> URL { masks.appendingPathComponent("round-\(round).mask") }
 

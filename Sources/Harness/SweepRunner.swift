@@ -6,12 +6,17 @@ public enum SweepError: Error, CustomStringConvertible, Sendable {
     case badOutcome(run: String, reason: String)
     /// The executor failed; `underlying` is its error.
     case runFailed(run: String, directory: String, underlying: String)
+    /// Some runs failed; the others ran and the tables were written.
+    case runsFailed(count: Int, first: String)
 
     public var description: String {
         switch self {
         case let .badOutcome(run, reason): return "run \(run): executor returned a bad outcome: \(reason)"
         case let .runFailed(run, directory, underlying):
             return "\(directory): run \(run) failed: \(underlying) (rerun the sweep to resume it)"
+        case let .runsFailed(count, first):
+            return "\(count) run(s) failed; the others are in the tables (each error is in its run's failed.txt; "
+                + "rerun the sweep to retry them). First: \(first)"
         }
     }
 }
@@ -57,8 +62,11 @@ public struct SweepRunner {
         public var tables: SweepTables
     }
 
-    /// Runs the shard. If a run fails, the tables are not rebuilt and the
-    /// error is rethrown (the lock is released); rerunning resumes it.
+    /// Runs the shard. A run that fails (its executor throws) is recorded in
+    /// its directory's `failed.txt` and the sweep goes on with the next; the
+    /// tables are rebuilt from every complete run, and then
+    /// `SweepError.runsFailed` is thrown so the command exits non-zero.
+    /// Rerunning retries the failed runs (and resumes interrupted ones).
     public func run() throws -> Result {
         let fileManager = FileManager.default
         do {
@@ -74,6 +82,7 @@ public struct SweepRunner {
         let pending = mine.filter { !RunDirectory(output: output, config: $0).isComplete(for: $0) }
         let reporter = makeReporter?(mine.count, pending.reduce(0) { $0 + $1.plannedEpochs })
         var executed = 0
+        var failures: [String] = []
         for config in mine {
             let directory = RunDirectory(output: output, config: config)
             guard !directory.isComplete(for: config) else {
@@ -81,7 +90,18 @@ public struct SweepRunner {
                 continue
             }
             reporter?.started(config)
-            try execute(config, in: directory, reporter: reporter)
+            do {
+                try execute(config, in: directory, reporter: reporter)
+            } catch let error as SweepError {
+                // Recorded, and the rest of the sweep still runs.
+                let message = "\(error)"
+                try? AtomicFile.write(message + "\n", to: directory.failure)
+                log("error: \(message)")
+                failures.append(message)
+                reporter?.finished(config, plannedEpochs: config.plannedEpochs)
+                continue
+            }
+            try? FileManager.default.removeItem(at: directory.failure)
             reporter?.finished(config, plannedEpochs: config.plannedEpochs)
             executed += 1
         }
@@ -91,6 +111,7 @@ public struct SweepRunner {
         if tables.incompleteRuns > 0 {
             log("note: \(tables.incompleteRuns) incomplete run(s) in \(output.path) are not in the tables yet")
         }
+        if let first = failures.first { throw SweepError.runsFailed(count: failures.count, first: first) }
         return Result(executed: executed, skipped: mine.count - executed, tables: tables)
     }
 
@@ -104,26 +125,32 @@ public struct SweepRunner {
         } catch {
             throw SweepError.runFailed(run: config.hash, directory: directory.url.path, underlying: "\(error)")
         }
-        let expected = Array(config.schedule.schedule.reportedRounds)
+        let expected = Array(config.schedule.reportedRounds)
         let reported = outcome.rounds.map(\.round)
         // A run whose loss diverged stops there: a prefix ending in a diverged round is complete.
         let stoppedByDivergence = !reported.isEmpty && reported.count < expected.count
             && Array(expected.prefix(reported.count)) == reported && outcome.rounds.last!.status == .diverged
         guard reported == expected || stoppedByDivergence else {
             throw SweepError.badOutcome(run: config.hash, reason:
-                "rounds \(reported) but the \(config.schedule.schedule.kindName) schedule reports \(expected)"
+                "rounds \(reported) but the \(config.schedule.name) schedule reports \(expected)"
                 + " (fewer only when the last one diverged)")
         }
         var rows: [RunRow] = [], layers: [LayerRow] = []
+        let setupHash = config.setupHash, criterionHash = config.criterionHash
         for result in outcome.rounds {
+            // A diverged round has no accuracy, whatever the executor says.
+            let diverged = result.status == .diverged
             rows.append(RunRow(
-                model: config.model, dataset: config.dataset, criterion: config.criterion.label,
-                schedule: config.schedule.label, seed: config.seeds.run, round: result.round,
+                model: config.model, dataset: config.dataset, criterion: config.criterionLabel,
+                schedule: config.scheduleLabel, seed: config.seeds.run, round: result.round,
                 densityRequested: config.requestedDensity(afterRound: result.round),
-                densityAchieved: result.densityAchieved, testAccuracyFinal: result.testAccuracyFinal,
-                testAccuracyBest: result.testAccuracyBest, testLoss: result.testLoss, trainLoss: result.trainLoss,
+                densityAchieved: result.densityAchieved,
+                testAccuracyFinal: diverged ? nil : result.testAccuracyFinal,
+                testAccuracyBest: diverged ? nil : result.testAccuracyBest,
+                testLoss: diverged ? nil : result.testLoss, trainLoss: diverged ? nil : result.trainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds, status: result.status,
-                configHash: config.hash, gitCommit: gitCommit,
+                divergence: result.divergence, nanScores: result.nanScores,
+                configHash: config.hash, setupHash: setupHash, criterionHash: criterionHash, gitCommit: gitCommit,
                 trainExamples: outcome.trainExamples, dataNote: outcome.dataNote))
             for layer in result.layers {
                 guard layer.remaining >= 0 && layer.remaining <= layer.weights else {
@@ -131,8 +158,8 @@ public struct SweepRunner {
                         "layer \(layer.name) keeps \(layer.remaining) of \(layer.weights) weights")
                 }
                 layers.append(LayerRow(
-                    model: config.model, dataset: config.dataset, criterion: config.criterion.label,
-                    schedule: config.schedule.label, seed: config.seeds.run, round: result.round, layer: layer.name,
+                    model: config.model, dataset: config.dataset, criterion: config.criterionLabel,
+                    schedule: config.scheduleLabel, seed: config.seeds.run, round: result.round, layer: layer.name,
                     weights: layer.weights, remaining: layer.remaining, densityRequested: layer.requestedDensity,
                     configHash: config.hash))
             }
@@ -147,8 +174,14 @@ public struct SweepRunner {
     }
 }
 
+/// The top-level directory whose changes do not make a tree dirty: it holds
+/// the sweeps' outputs (`results/default/` is committed and regenerated by
+/// `make bench`), and outputs are not inputs.
+public let outputDirectoryName = "results"
+
 /// The current commit of the repository at `directory` (`git rev-parse
-/// HEAD`, with `-dirty` when tracked files are modified), or `"unknown"`.
+/// HEAD`, with `-dirty` when tracked files outside the top-level
+/// `results/` are modified), or `"unknown"`.
 public func currentGitCommit(in directory: URL) -> String {
     func git(_ arguments: [String]) -> (status: Int32, output: String)? {
         let process = Process()
@@ -163,6 +196,8 @@ public func currentGitCommit(in directory: URL) -> String {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
     guard let head = git(["rev-parse", "HEAD"]), head.status == 0, !head.output.isEmpty else { return "unknown" }
-    let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.output.isEmpty } ?? false
+    // `top` anchors the pattern at the repository root whatever `directory` is inside it.
+    let outsideOutputs = ":(top,exclude)\(outputDirectoryName)/"
+    let dirty = git(["status", "--porcelain", "--untracked-files=no", "--", outsideOutputs]).map { !$0.output.isEmpty } ?? false
     return head.output + (dirty ? "-dirty" : "")
 }

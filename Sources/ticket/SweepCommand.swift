@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Harness
 import Networks
+import Pruning
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +12,9 @@ struct SweepCommand: ParsableCommand {
         discussion: """
         Each run lives in OUT/runs/<hash>/; finished runs are skipped and an interrupted run resumes \
         from its last round checkpoint, so rerunning the same command after Ctrl-C or kill -9 completes \
-        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv and \
-        accuracy.svg. A second sweep on the same OUT while one runs is refused.
+        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv, \
+        tables.xlsx (the same tables as a workbook) and accuracy.svg, and prints the summary as a table. \
+        A second sweep on the same OUT while one runs is refused.
         """
     )
 
@@ -42,31 +44,23 @@ struct SweepCommand: ParsableCommand {
             guard threads > 0 else { throw ValidationFailure("--threads must be positive") }
             let slice = try Shard(parsing: shard)
             let manifestURL = URL(fileURLWithPath: manifest)
-            let runs = try SweepManifest.load(from: manifestURL).expand()
+            let plan = try SweepManifest.load(from: manifestURL)
             let output = URL(fileURLWithPath: out)
-            // Fail before any training: every run's experiment must be buildable.
-            for config in runs {
-                _ = try PruningRunExecutor.experimentConfiguration(for: config).validated()
-            }
+            var locator = DataLocator.standard()
+            if let data { locator.roots.append(data) }
             configureThreads(threads)
             Execution.processDefault = execution
             if dryRun {
-                let mine = slice.slice(runs)
-                var pending: [RunConfig] = []
-                for config in mine {
-                    let done = RunDirectory(output: output, config: config).isComplete(for: config)
-                    if !done { pending.append(config) }
-                    print("\(config.hash) \(done ? "done" : "pending") \(config.model) \(config.dataset) "
-                          + "\(config.criterion.label) \(config.schedule.label) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
-                }
-                let seconds = try estimatedSeconds(pending)
-                print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
-                      + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
+                try listRuns(plan, slice: slice, output: output, locator: locator, threads: threads)
                 return
             }
-            var locator = DataLocator.standard()
-            if let data { locator.roots.append(data) }
-            let executor = PruningRunExecutor(locator: locator, warn: printError)
+            // Fail before any training: every data set present, every model
+            // fitting it, every run's experiment buildable.
+            var sweepData = try SweepData.load(for: plan, file: manifest, locator: locator)
+            for note in sweepData.notes { printError("warning: \(note)") }
+            let runs = plan.expand(data: try sweepData.fingerprints(for: plan))
+            for config in runs { _ = try config.experiment.validated() }
+            let executor = PruningRunExecutor(data: sweepData)
             let start = ContinuousClock.now
             let runner = SweepRunner(runs: runs, output: output, shard: slice,
                                      gitCommit: currentGitCommit(in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
@@ -75,8 +69,39 @@ struct SweepCommand: ParsableCommand {
             let seconds = (ContinuousClock.now - start).seconds
             print("sweep: \(result.executed) runs executed, \(result.skipped) skipped, "
                   + String(format: "%.1f s; tables in %@", seconds, output.path))
+            print("")
+            print(SummaryText.render(result.tables.summary), terminator: "")
         }
     }
+}
+
+/// Prints every run of the slice (hash, done or pending, configuration)
+/// and an estimate of the pending work. A data set that is absent is said
+/// so; its runs are listed as pending without a hash (the hash includes the
+/// data's fingerprint).
+private func listRuns(_ plan: SweepManifest, slice: Shard, output: URL, locator: DataLocator, threads: Int) throws {
+    var fingerprints: [String: DataFingerprint] = [:]
+    for name in plan.datasets {
+        do {
+            let specification = DataSpecification(dataset: name, trainExamples: plan.training.trainExamples,
+                                                  normalization: plan.training.normalization)
+            fingerprints[name] = DataFingerprint(specification.prepare(try locator.load(named: name)))
+        } catch {
+            print("note: data set \(name) is absent (\(error)); its runs are listed as pending")
+        }
+    }
+    let mine = slice.slice(plan.expand(data: fingerprints))
+    var pending: [RunConfig] = []
+    for config in mine {
+        let resolved = config.experiment.data.fingerprint != nil
+        let done = resolved && RunDirectory(output: output, config: config).isComplete(for: config)
+        if !done { pending.append(config) }
+        print("\(resolved ? config.hash : "(no data)       ") \(done ? "done" : "pending") \(config.model) \(config.dataset) "
+              + "\(config.criterionLabel) \(config.scheduleLabel) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
+    }
+    let seconds = try estimatedSeconds(pending)
+    print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
+          + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
 }
 
 /// Estimates the wall time of `runs` from a few timed training steps per
@@ -88,10 +113,10 @@ private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
         let isCIFAR = config.dataset.hasPrefix("cifar")
         let shape = isCIFAR ? FeatureShape(channels: 3, height: 32, width: 32) : FeatureShape(channels: 1, height: 28, width: 28)
         let classes = config.dataset == "cifar-100" ? 100 : 10
-        let key = "\(config.model)/\(shape)/\(config.training.batchSize)"
+        let batch = config.experiment.training.batchSize
+        let key = "\(config.model)/\(shape)/\(batch)"
         if perExample[key] == nil {
             let network = try ModelRegistry.make(config.model, inputShape: shape, classCount: classes, seed: 1)
-            let batch = config.training.batchSize
             let inputs = [Float](repeating: 0.5, count: batch * shape.count)
             let labels = [Int32](repeating: 1, count: batch)
             func step() {
@@ -107,7 +132,8 @@ private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
             for _ in 0..<steps { step() }
             perExample[key] = (ContinuousClock.now - start).seconds / Double(steps * batch)
         }
-        let trainExamples = Double(config.training.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
+        let trainExamples = Double(config.experiment.data.fingerprint?.train.count
+                                   ?? config.experiment.data.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
         // Evaluation of the 10,000 test examples each epoch: a forward pass, about a third of a training step.
         total += Double(config.plannedEpochs) * perExample[key]! * (trainExamples + 10_000.0 / 3)
     }

@@ -18,11 +18,13 @@ public final class PruningExperiment {
     public var onRoundFinished: ((RoundResult, [String: [Bool]], ExperimentCheckpoint) throws -> Void)?
     /// Called after every epoch (round, epoch record): progress displays.
     public var onEpoch: ((Int, EpochRecord) -> Void)?
+    /// Called after every optimizer step (round, step): observers and tests.
+    public var onStep: ((Int, StepInfo) -> Void)?
 
     public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
         self.configuration = configuration
         self.data = data
-        self.normalization = Normalization(computedFrom: data.train)
+        self.normalization = configuration.data.normalization.normalization(for: data.train)
         criterion = try CriterionRegistry.make(configuration.criterion, parameters: configuration.criterionParameters)
         try validate()
     }
@@ -66,7 +68,8 @@ public final class PruningExperiment {
         let shape = data.train.shape
         return try ModelRegistry.make(configuration.model,
                                       inputShape: FeatureShape(channels: shape.channels, height: shape.height, width: shape.width),
-                                      classCount: data.train.classCount, seed: seed)
+                                      classCount: data.train.classCount, seed: seed,
+                                      initializer: configuration.initializer)
     }
 
     /// Runs the experiment (or its remainder, after `checkpoint`) and returns every round's result.
@@ -86,7 +89,7 @@ public final class PruningExperiment {
 
     private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
                               checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
-        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         var rewind: NetworkSnapshot? = rewindIteration == 0 ? initial : nil
         var results = checkpoint?.completedRounds ?? []
@@ -107,6 +110,10 @@ public final class PruningExperiment {
             let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
             let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
             let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
+            // Late rewinding (Frankle et al. 2020): a later round resumes at
+            // step k, with step k's data order and learning-rate position,
+            // and trains the remaining T - k steps.
+            if round > 0, rewindIteration > 0 { trainer.start(atStep: rewindIteration) }
             trainer.train()
             if round == 0, rewindIteration > 0 {
                 guard let captured = capture?.snapshot else {
@@ -116,7 +123,8 @@ public final class PruningExperiment {
             }
             var measured = trainer
             if round > 0, configuration.control != .none {
-                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round)
+                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
+                                            startStep: rewindIteration)
             }
             let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
             let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
@@ -127,7 +135,8 @@ public final class PruningExperiment {
             let finished = round == rounds || result.status == RoundStatus.diverged
             if !finished {
                 let state = pruningState(network, reference: rewind ?? initial, accumulated: accumulator?.sums)
-                var context = ScoringContext(maskSeed: configuration.seeds.mask &+ UInt64(round), oracle: oracle(for: network, round: round))
+                var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: round),
+                                             oracle: oracle(for: network, round: round))
                 let scores = try criterion.scores(for: state, context: &context)
                 let selection = try selectMasks(scores: scores, state: state, request: request(.fractionOfRemaining(rate)))
                 try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
@@ -149,18 +158,21 @@ public final class PruningExperiment {
 
     private func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
         let start = ContinuousClock.now
-        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
         if denseEpochs > 0 { trainer.train(untilEpoch: denseEpochs) }
         guard trainer.status == .inProgress else {
-            return roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
-                               requested: density, collapsed: false, nanScores: 0, seconds: (ContinuousClock.now - start).seconds)
+            // Diverged while dense: the run's one result, recorded like any other.
+            let result = roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
+                                     requested: density, collapsed: false, nanScores: 0, seconds: (ContinuousClock.now - start).seconds)
+            try finishOneShot(result, network: network, density: density)
+            return result
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
-        var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
+        var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: 0), oracle: oracle(for: network, round: 0))
         let names = network.prunableTensors.map(\.name)
         // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
         let selection = try pruneStepwise(
@@ -180,10 +192,14 @@ public final class PruningExperiment {
         let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: records,
                                  requested: selection.requestedDensity, collapsed: selection.collapsed,
                                  nanScores: selection.nanScores, seconds: (ContinuousClock.now - start).seconds)
+        try finishOneShot(result, network: network, density: density)
+        return result
+    }
+
+    private func finishOneShot(_ result: RoundResult, network: Network, density: Double) throws {
         try onRoundFinished?(result, currentMasks(network), ExperimentCheckpoint(
             completedRounds: [result], masks: [:], pendingLayers: [], pendingRequestedDensity: density,
             pendingNaNScores: 0, rewindValues: nil, finished: true))
-        return result
     }
 
     // MARK: - Pieces
@@ -192,13 +208,16 @@ public final class PruningExperiment {
         var training = configuration.training
         if let epochs { training.epochs = epochs }
         let trainer = Trainer(network: network, data: data, configuration: training, normalization: normalization)
-        trainer.callbacks = extra + [EpochReporter { [weak self] record in self?.onEpoch?(round, record) }]
+        trainer.callbacks = extra + [ExperimentReporter(
+            epoch: { [weak self] record in self?.onEpoch?(round, record) },
+            step: { [weak self] step in self?.onStep?(round, step) })]
         return trainer
     }
 
     /// Trains the control for a ticket: its mask on fresh weights (`reinit`),
     /// or a shuffled mask on the ticket's rewind weights (`shuffle-mask`).
-    private func trainControl(masksOf ticket: Network, rewind: NetworkSnapshot, round: Int, epochs: Int? = nil) throws -> Trainer {
+    private func trainControl(masksOf ticket: Network, rewind: NetworkSnapshot, round: Int, epochs: Int? = nil,
+                              startStep: Int = 0) throws -> Trainer {
         let masks = ticket.prunableTensors.map { $0.mask! }
         let names = ticket.prunableTensors.map(\.name)
         let control: Network
@@ -207,15 +226,18 @@ public final class PruningExperiment {
         case .none:
             preconditionFailure("no control requested")
         case .reinit:
-            control = try makeNetwork(seed: configuration.seeds.mask ^ 0x5245_494E_4954 &+ UInt64(round))  // "REINIT"
+            control = try makeNetwork(seed: configuration.seeds.seed(for: .reinitialization, round: round))
         case .shuffleMask:
-            control = try makeNetwork(seed: configuration.seeds.initialization)
+            control = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
             try control.restore(rewind)
-            let shuffled = MaskControls.shuffled(masks.map { $0.map { $0 != 0 } }, seed: configuration.seeds.mask &+ UInt64(round))
+            let shuffled = MaskControls.shuffled(masks.map { $0.map { $0 != 0 } },
+                                                 seed: configuration.seeds.seed(for: .maskShuffle, round: round))
             controlMasks = shuffled.map { $0.map { $0 ? Float(1) : 0 } }
         }
         try setMasks(control, Dictionary(uniqueKeysWithValues: zip(names, controlMasks)))
         let trainer = makeTrainer(control, round: round, extra: [], epochs: epochs)
+        // The control trains exactly as the ticket does, late rewinding included.
+        if startStep > 0 { trainer.start(atStep: startStep) }
         trainer.train()
         return trainer
     }
@@ -226,7 +248,8 @@ public final class PruningExperiment {
 
     private func oracle(for network: Network, round: Int) -> GradientOracle {
         NetworkGradientOracle(network: network, data: data.train, normalization: normalization,
-                              batchSize: configuration.training.batchSize, seed: configuration.seeds.scoring &+ UInt64(round))
+                              batchSize: configuration.training.batchSize,
+                              seed: configuration.seeds.seed(for: .scoring, round: round))
     }
 
     private func pruningState(_ network: Network, reference: NetworkSnapshot, accumulated: [[Float]]?) -> PruningState {
@@ -262,23 +285,35 @@ public final class PruningExperiment {
         let epochs = trainer.history.filter { $0.epoch > fromEpoch }
         let accuracies = epochs.compactMap(\.testAccuracy)
         let total = layers.reduce(0) { $0 + $1.weights }
-        let status: RoundStatus
-        if case .diverged = trainer.status { status = .diverged } else { status = collapsed ? .collapsed : .ok }
+        let finite: (Double?) -> Double? = { value in value.flatMap { $0.isFinite ? $0 : nil } }
+        var status = collapsed ? RoundStatus.collapsed : .ok
+        var divergence: Divergence?
+        if case let .diverged(epoch, step, loss) = trainer.status {
+            // A diverged round has no accuracy: its last good epoch is not
+            // what the configuration trains to.
+            status = .diverged
+            divergence = Divergence(epoch: epoch + 1, step: step + 1, loss: loss)
+        }
         return RoundResult(
             round: round, requestedDensity: requested,
             achievedDensity: total == 0 ? 1 : Double(layers.reduce(0) { $0 + $1.remaining }) / Double(total),
             layers: layers,
-            finalTestAccuracy: epochs.last?.testAccuracy ?? .nan,
-            bestTestAccuracy: accuracies.max() ?? .nan,
-            finalTestLoss: epochs.last?.testLoss ?? .nan,
-            finalTrainLoss: epochs.last?.trainLoss ?? .nan,
-            epochs: epochs.count, status: status, wallSeconds: seconds, nanScores: nanScores)
+            finalTestAccuracy: divergence == nil ? finite(epochs.last?.testAccuracy) : nil,
+            bestTestAccuracy: divergence == nil ? accuracies.max() : nil,
+            finalTestLoss: divergence == nil ? finite(epochs.last?.testLoss) : nil,
+            finalTrainLoss: divergence == nil ? finite(epochs.last?.trainLoss) : nil,
+            epochs: epochs.count, status: status, wallSeconds: seconds, nanScores: nanScores, divergence: divergence)
     }
 }
 
-/// Forwards epoch records to a closure.
-private final class EpochReporter: TrainingCallback {
-    let report: (EpochRecord) -> Void
-    init(_ report: @escaping (EpochRecord) -> Void) { self.report = report }
-    func trainer(_ trainer: Trainer, didFinishEpoch record: EpochRecord) { report(record) }
+/// Forwards epoch records and steps to the experiment's observers.
+private final class ExperimentReporter: TrainingCallback {
+    let epoch: (EpochRecord) -> Void
+    let step: (StepInfo) -> Void
+    init(epoch: @escaping (EpochRecord) -> Void, step: @escaping (StepInfo) -> Void) {
+        self.epoch = epoch
+        self.step = step
+    }
+    func trainer(_ trainer: Trainer, didFinishEpoch record: EpochRecord) { epoch(record) }
+    func trainer(_ trainer: Trainer, didStep info: StepInfo) { step(info) }
 }
