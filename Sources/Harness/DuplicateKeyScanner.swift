@@ -117,7 +117,7 @@ enum DuplicateKeyScanner {
                 i += 1
             default:
                 // Numbers, literals and white space: a scalar value ends at the next delimiter.
-                let isDelimiter: (UInt8) -> Bool = { [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ":")].contains($0) }
+                let isDelimiter: (UInt8) -> Bool = { Array("{}[],:".utf8).contains($0) }
                 let start = i
                 while i < bytes.count, !isDelimiter(bytes[i]), bytes[i] != UInt8(ascii: "\"") { i += 1 }
                 let token = bytes[start..<i].filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }

@@ -18,7 +18,7 @@ extension SweepTables {
     /// may be all digits). Every other column is numeric.
     static let textColumns: Set<String> = [
         "model", "dataset", "criterion", "schedule", "status", "config_hash", "git_commit", "data_note", "layer",
-        "collapsed", "criterion_a", "criterion_b",
+        "collapsed", "criterion_a", "criterion_b", "diverged_loss", "setup_hash", "criterion_hash", "diff_method",
     ]
 
     /// The sheet of a table, named after its file (`runs.csv` → `runs`).

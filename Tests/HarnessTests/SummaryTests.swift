@@ -212,9 +212,11 @@ final class SummaryComparisonTests: XCTestCase {
     }
 
     func testDiffMethodSaysPairedWhenTheSeedsPair() throws {
-        let rows = [1, 2, 3].flatMap { seed in
-            [runRow("magnitude", seed: UInt64(seed), density: 0.5, accuracy: 0.8 + Double(seed) / 100),
-             runRow("snip", seed: UInt64(seed), density: 0.5, accuracy: 0.81 + Double(seed) / 90)]
+        var rows: [RunRow] = []
+        for seed in 1...3 {
+            let offset = Double(seed) / 100
+            rows.append(runRow("magnitude", seed: UInt64(seed), density: 0.5, accuracy: 0.8 + offset))
+            rows.append(runRow("snip", seed: UInt64(seed), density: 0.5, accuracy: 0.81 + offset * 1.1))
         }
         let snip = try XCTUnwrap(Summary.aggregate(rows).first { $0.criterion == "snip" })
         XCTAssertEqual(snip.diffMethod, .paired)

@@ -160,4 +160,22 @@ final class SweepManifestTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/x.json: cannot read"), "\(error)")
         }
     }
+
+    // MARK: - Duplicate keys (issue #10)
+
+    func testADuplicateKeyIsRefusedWithItsPathWhereverItIs() {
+        let training = failure(replacing(#""learningRate": 0.1"#, with: #""learningRate": 0.1, "learningRate": 5.0"#))
+        XCTAssertTrue(training.hasPrefix(#"m.json: training.learningRate: duplicate: key "learningRate" appears twice"#), training)
+        let nested = failure(replacing(#"{"name": "magnitude"}"#, with: #"{"name": "magnitude", "scope": "global", "scope": "layerwise"}"#))
+        XCTAssertTrue(nested.hasPrefix(#"m.json: criteria[0].scope: duplicate:"#), nested)
+    }
+
+    func testTheSameKeyInSiblingObjectsAndKeyLikeStringsAreNotDuplicates() {
+        let scan = { (text: String) in DuplicateKeyScanner.firstDuplicate(in: Data(text.utf8)) }
+        XCTAssertNil(scan(#"{"a": [{"k": 1}, {"k": 2}], "b": {"k": "k"}, "c": "{\"c\": 1, \"c\": 2}"}"#))
+        XCTAssertNil(scan(#"{"x": {"y": 1}, "y": 2}"#))
+        XCTAssertEqual(scan(#"{"x": {"y": 1, "z": [1, {"q": 0}], "y": 2}}"#)?.path, "x.y")
+        XCTAssertEqual(scan(#"{"a\u0062": 1, "ab": 2}"#)?.key, "ab", "escapes are compared decoded")
+        XCTAssertEqual(scan(#"{"l": [{"m": {}}, {"m": 1, "m": 2}]}"#)?.path, "l[1].m")
+    }
 }

@@ -91,8 +91,8 @@ final class WorkbookTableTests: XCTestCase {
         XCTAssertEqual(summary["E2"]?.value, "0.125", "density is the number 0.125")
         XCTAssertNil(summary["E2"]?.type)
         let runs = try ParsedXML(zip[sheetFiles[0].1]!, name: "runs").cells()
-        XCTAssertEqual(runs["P2"]?.type, "inlineStr", "a config hash of digits stays text")
-        XCTAssertEqual(runs["P2"]?.value, "0123456789012345")
+        XCTAssertEqual(runs["T2"]?.type, "inlineStr", "a config hash of digits stays text")
+        XCTAssertEqual(runs["T2"]?.value, "0123456789012345")
 
         // Same tables, same bytes (the resumed-sweep identity checks rely on it), and no temporary file left.
         try tables.write(to: dir)
