@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train clean
+.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse clean
 
 all: build
 
@@ -81,3 +81,11 @@ clean:
 # 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
 bench-train: build
 	scripts/bench-train.sh
+
+# Dense against sparse execution: per layer at densities 1 … 1/256
+# (results/sparse.csv) and the whole 7-level LeNet lottery run with
+# --execution auto vs dense (results/sparse-lottery.csv); EPOCHS=2 for a
+# shorter run.
+bench-sparse: build
+	cd Benchmarks && $(SWIFT) build -c release --product sparse-bench
+	scripts/bench-sparse.sh
