@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Reports
 import Networks
 import Pruning
 
@@ -12,10 +13,14 @@ import Pruning
 /// training identical).
 public final class PruningRunExecutor: RunExecutor {
     private var data: SweepData
+    /// Dense prefixes trained once per sweep and shared by the runs that
+    /// differ only in criterion or target density (`nil`: none shared).
+    public let prefixCache: DensePrefixCache?
 
     /// `data` holds every data set the runs name (see `SweepData.load`).
-    public init(data: SweepData) {
+    public init(data: SweepData, sharesDensePrefixes: Bool = true) {
         self.data = data
+        prefixCache = sharesDensePrefixes ? DensePrefixCache() : nil
     }
 
     /// The run's data, checked against the fingerprint in its hash: a run
@@ -43,6 +48,7 @@ public final class PruningRunExecutor: RunExecutor {
         }
         let data = try data(for: config)
         let experiment = try PruningExperiment(configuration: config.experiment, data: data)
+        experiment.prefixCache = prefixCache
         let epochsPerRound = config.experiment.training.epochs
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
         var epochsDone = resumedRounds * epochsPerRound

@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// The real `ticket sweep` (trainer and pruning included), SIGKILLed in the
 /// middle of a run and rerun, must give the tables of an uninterrupted sweep.

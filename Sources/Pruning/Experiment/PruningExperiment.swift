@@ -20,6 +20,9 @@ public final class PruningExperiment {
     public var onEpoch: ((Int, EpochRecord) -> Void)?
     /// Called after every optimizer step (round, step): observers and tests.
     public var onStep: ((Int, StepInfo) -> Void)?
+    /// Dense prefixes shared with other experiments of a sweep (see
+    /// `DensePrefixCache`); `nil` trains every prefix.
+    public var prefixCache: DensePrefixCache?
 
     public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
         self.configuration = configuration
@@ -103,38 +106,57 @@ public final class PruningExperiment {
                 rewind = snapshot
             }
         }
+        let needsGradients = criterion.requirements.contains(.accumulatedGradients)
+        let prefixKey = DensePrefixCache.key(configuration, kind: "iterative round 0, rewind to step \(rewindIteration)")
         for round in results.count...rounds {
             let start = ContinuousClock.now
             // Survivors go back to their rewind values (round 0: the initialisation).
             try network.restore(rewind ?? initial)
-            let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
-            let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
-            let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
-            // Late rewinding (Frankle et al. 2020): a later round resumes at
-            // step k, with step k's data order and learning-rate position,
-            // and trains the remaining T - k steps.
-            if round > 0, rewindIteration > 0 { trainer.start(atStep: rewindIteration) }
-            trainer.train()
-            if round == 0, rewindIteration > 0 {
-                guard let captured = capture?.snapshot else {
-                    throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
+            let result: RoundResult
+            let accumulated: [[Float]]?
+            if round == 0, let shared = prefixCache?.entry(prefixKey),
+               let trained = shared.trainedWeights, let sharedResult = shared.result {
+                // The same dense round another run of the sweep trained.
+                try network.restore(trained)
+                if rewindIteration > 0 { rewind = shared.rewindWeights }
+                accumulated = shared.gradients
+                result = sharedResult
+            } else {
+                // Round 0 collects G for whoever shares it, whatever this criterion needs.
+                let accumulator = needsGradients || (round == 0 && prefixCache != nil) ? GradientAccumulator(network: network) : nil
+                let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
+                let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
+                // Late rewinding (Frankle et al. 2020): a later round resumes at
+                // step k, with step k's data order and learning-rate position,
+                // and trains the remaining T - k steps.
+                if round > 0, rewindIteration > 0 { trainer.start(atStep: rewindIteration) }
+                trainer.train()
+                if round == 0, rewindIteration > 0 {
+                    guard let captured = capture?.snapshot else {
+                        throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
+                    }
+                    rewind = captured
                 }
-                rewind = captured
-            }
-            var measured = trainer
-            if round > 0, configuration.control != .none {
-                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
-                                            startStep: rewindIteration)
-            }
-            let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
-            let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
+                var measured = trainer
+                if round > 0, configuration.control != .none {
+                    measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
+                                                startStep: rewindIteration)
+                }
+                let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
+                result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
                                      requested: pending.requested, collapsed: collapsed, nanScores: pending.nanScores,
                                      seconds: (ContinuousClock.now - start).seconds)
+                accumulated = accumulator?.sums
+                if round == 0, let prefixCache, let sums = accumulator?.sums {
+                    prefixCache.store(.init(trainedWeights: network.snapshot(), rewindWeights: rewindIteration > 0 ? rewind : nil,
+                                            result: result, trainer: nil, gradients: sums), as: prefixKey)
+                }
+            }
             results.append(result)
             let trainedMasks = currentMasks(network)
             let finished = round == rounds || result.status == RoundStatus.diverged
             if !finished {
-                let state = pruningState(network, reference: rewind ?? initial, accumulated: accumulator?.sums)
+                let state = pruningState(network, reference: rewind ?? initial, accumulated: needsGradients ? accumulated : nil)
                 var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: round),
                                              oracle: oracle(for: network, round: round))
                 let scores = try criterion.scores(for: state, context: &context)
@@ -160,9 +182,25 @@ public final class PruningExperiment {
         let start = ContinuousClock.now
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
-        let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
+        let needsGradients = criterion.requirements.contains(.accumulatedGradients)
+        let shareable = denseEpochs > 0 && prefixCache != nil
+        let prefixKey = DensePrefixCache.key(configuration, kind: "dense epochs \(denseEpochs)")
+        let shared = shareable ? prefixCache?.entry(prefixKey) : nil
+        let accumulator = (needsGradients || shareable) && shared == nil ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
-        if denseEpochs > 0 { trainer.train(untilEpoch: denseEpochs) }
+        var accumulated = accumulator?.sums
+        if let shared, let state = shared.trainer {
+            // The dense epochs another run of the sweep trained: the same trainer state.
+            try trainer.restore(state)
+            accumulated = shared.gradients
+        } else if denseEpochs > 0 {
+            trainer.train(untilEpoch: denseEpochs)
+            accumulated = accumulator?.sums
+            if shareable, let sums = accumulator?.sums {
+                prefixCache?.store(.init(trainedWeights: nil, rewindWeights: nil, result: nil, trainer: trainer.checkpoint(),
+                                         gradients: sums), as: prefixKey)
+            }
+        }
         guard trainer.status == .inProgress else {
             // Diverged while dense: the run's one result, recorded like any other.
             let result = roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
@@ -177,7 +215,7 @@ public final class PruningExperiment {
         // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
         let selection = try pruneStepwise(
             criterion: criterion, density: density, context: &context,
-            state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
+            state: { pruningState(network, reference: initial, accumulated: needsGradients ? accumulated : nil) },
             request: request,
             apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
         var measured = trainer

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Reports
 
 final class SummaryTextTests: XCTestCase {
     private func row(_ criterion: String, density: String, n: Int, mean: Double?, std: Double?,
