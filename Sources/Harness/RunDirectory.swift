@@ -26,6 +26,8 @@ public struct RunDirectory: Sendable {
     public var layers: URL { url.appendingPathComponent("layers.csv") }
     public var masks: URL { url.appendingPathComponent("masks") }
     public var done: URL { url.appendingPathComponent("done.json") }
+    /// Written when the run failed (its error, host, pid, time); removed when it succeeds.
+    public var failed: URL { url.appendingPathComponent("failed.json") }
 
     public func mask(round: Int) -> URL { masks.appendingPathComponent("round-\(round).mask") }
 
@@ -38,6 +40,27 @@ public struct RunDirectory: Sendable {
     public func isComplete(for config: RunConfig) -> Bool {
         guard let text = try? String(contentsOf: done, encoding: .utf8) else { return false }
         return text == RunDirectory.marker(for: config)
+    }
+
+    /// The content of `failed.json` for `error`.
+    static func failureRecord(_ error: Error) -> String {
+        let holder = HolderRecord.current(role: "failed")
+        return CanonicalJSON.object([
+            "error": .string("\(error)"), "host": .string(holder.host), "pid": .number(Double(holder.pid)),
+            "at": .string(holder.since),
+        ]).serialized() + "\n"
+    }
+
+    /// When the run last failed (`failed.json`'s modification time), `nil` if it has not.
+    public var failureDate: Date? {
+        (try? FileManager.default.attributesOfItem(atPath: failed.path))?[.modificationDate] as? Date
+    }
+
+    /// The recorded error of a failed run.
+    public var failureText: String? {
+        guard let data = try? Data(contentsOf: failed),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["error"] as? String
     }
 
     /// True when some run finished here (used by `report`, which has no manifest).

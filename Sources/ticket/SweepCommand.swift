@@ -10,9 +10,22 @@ struct SweepCommand: ParsableCommand {
         abstract: "Run every run of a sweep manifest (resumable) and write the comparison tables.",
         discussion: """
         Each run lives in OUT/runs/<hash>/; finished runs are skipped and an interrupted run resumes \
-        from its last round checkpoint, so rerunning the same command after Ctrl-C or kill -9 completes \
+        from its checkpoint, so rerunning the same command after Ctrl-C, SIGTERM or kill -9 completes \
         the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv and \
-        accuracy.svg. A second sweep on the same OUT while one runs is refused.
+        accuracy.svg.
+
+        Any number of sweep processes of the same manifest may share OUT, on any hosts that share its \
+        file system: each run is claimed with a lock while it trains, so no run executes twice (a run \
+        held by another process is left to it); a sweep of another manifest is refused while they live. \
+        --worker keeps taking runs until none is left; --shard I/N passes over its slice once.
+
+        SIGTERM or SIGINT: the run in flight checkpoints at the next training step, releases its claim \
+        and the process exits; a second signal ends it at once.
+
+        Exit status: 0 every run is done (or held by another live process); 1 error (bad manifest, \
+        directory in use by another manifest, unwritable files); 2 some runs failed (each recorded in \
+        OUT/runs/<hash>/failed.json; the others went on); 3 stopped by SIGTERM/SIGINT with the state \
+        saved (rerun or resubmit to resume).
         """
     )
 
@@ -28,6 +41,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Run only the I-th of N disjoint slices of the runs, e.g. 2/4.")
     var shard: String = "1/1"
 
+    @Flag(help: "Keep taking runs not done and not held by another process until none is left.")
+    var worker = false
+
     @Option(help: "Directory with data sets besides datasets/ (default: TICKET_DATA).")
     var data: String?
 
@@ -38,8 +54,10 @@ struct SweepCommand: ParsableCommand {
         try reportingErrors {
             guard threads > 0 else { throw ValidationFailure("--threads must be positive") }
             let slice = try Shard(parsing: shard)
+            guard !(worker && slice.count > 1) else { throw ValidationFailure("--worker takes every run; drop --shard") }
             let manifestURL = URL(fileURLWithPath: manifest)
-            let runs = try SweepManifest.load(from: manifestURL).expand()
+            let loaded = try SweepManifest.load(from: manifestURL)
+            let runs = try loaded.expand()
             let output = URL(fileURLWithPath: out)
             // Fail before any training: every run's experiment must be buildable.
             for config in runs {
@@ -63,13 +81,25 @@ struct SweepCommand: ParsableCommand {
             var locator = DataLocator.standard()
             if let data { locator.roots.append(data) }
             let executor = PruningRunExecutor(locator: locator, warn: printError)
+            installStopHandlers()
             let start = ContinuousClock.now
-            let runner = SweepRunner(runs: runs, output: output, shard: slice,
+            let runner = SweepRunner(runs: runs, output: output, shard: slice, worker: worker, planName: loaded.name ?? manifestURL.deletingPathExtension().lastPathComponent,
                                      gitCommit: currentGitCommit(in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
-                                     executor: executor)
-            let result = try runner.run()
+                                     executor: executor, shouldStop: { stopRequest.isRequested })
+            let result: SweepRunner.Result
+            do {
+                result = try runner.run()
+            } catch let error as SweepError {
+                printError("error: \(error)")
+                switch error {
+                case .interrupted: throw ExitCode(ExitStatus.interrupted)
+                case .runsFailed: throw ExitCode(ExitStatus.runsFailed)
+                default: throw ExitCode(ExitStatus.error)
+                }
+            }
             let seconds = (ContinuousClock.now - start).seconds
-            print("sweep: \(result.executed) runs executed, \(result.skipped) skipped, "
+            let held = result.heldElsewhere > 0 ? ", \(result.heldElsewhere) held by other processes" : ""
+            print("sweep: \(result.executed) runs executed, \(result.skipped) skipped\(held), "
                   + String(format: "%.1f s; tables in %@", seconds, output.path))
         }
     }

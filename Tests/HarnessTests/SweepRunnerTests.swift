@@ -58,6 +58,13 @@ final class FakeExecutor: RunExecutor {
     }
 }
 
+/// runs.csv (header included) without the wall-time column, which may differ between executions.
+func runsTableWithoutWallTime(_ directory: URL) throws -> [[String]] {
+    let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
+    let keep = table.header.indices.filter { !RunRow.wallTimeColumns.contains(table.header[$0]) }
+    return ([table.header] + table.records.map(\.fields)).map { fields in keep.map { fields[$0] } }
+}
+
 let runnerManifest = """
 {
   "models": ["lenet-300-100"], "datasets": ["mnist"],
@@ -95,12 +102,7 @@ final class SweepRunnerTests: XCTestCase {
         try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
     }
 
-    /// runs.csv without the wall-time column, which may differ between executions.
-    func runsWithoutWallTime(_ directory: URL) throws -> [[String]] {
-        let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
-        let keep = table.header.indices.filter { !RunRow.wallTimeColumns.contains(table.header[$0]) }
-        return ([table.header] + table.records.map(\.fields)).map { fields in keep.map { fields[$0] } }
-    }
+    func runsWithoutWallTime(_ directory: URL) throws -> [[String]] { try runsTableWithoutWallTime(directory) }
 
     func testSweepWritesStrictTablesAndARerunSkipsEveryRun() throws {
         let output = try newDirectory()
@@ -143,11 +145,16 @@ final class SweepRunnerTests: XCTestCase {
         let victimDirectory = RunDirectory(output: interrupted, config: victim)
         XCTAssertFalse(victimDirectory.isComplete(for: victim))
         XCTAssertTrue(FileManager.default.fileExists(atPath: victimDirectory.config.path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("summary.csv").path))
+        XCTAssertEqual(executor.calls.count, 27, "the failure did not block the runs after it")
+        XCTAssertTrue(victimDirectory.failureText?.contains("simulated interruption") == true, "recorded in failed.json")
+        XCTAssertEqual(try SweepTables.collect(from: [interrupted]).incompleteRuns, 1)
+        XCTAssertEqual(try CSVTable.read(interrupted.appendingPathComponent("runs.csv")).records.count, 45 - 3,
+                       "the tables hold the 26 runs that succeeded")
 
         let result = try sweep(interrupted, executor)
-        XCTAssertEqual(result.skipped, 4, "the runs before the failure are kept")
+        XCTAssertEqual(result.skipped, 26, "the finished runs are kept")
         XCTAssertEqual(executor.resumed, [victim.hash], "the failed run resumes from its checkpoint")
+        XCTAssertNil(victimDirectory.failureDate, "failed.json is removed once the run succeeds")
         XCTAssertEqual(try runsWithoutWallTime(interrupted), try runsWithoutWallTime(clean))
         XCTAssertNotEqual(try text(interrupted, "runs.csv"), try text(clean, "runs.csv"), "wall times differ here")
         for file in ["summary.csv", "layers.csv", "overlap.csv", "accuracy.svg"] {
@@ -210,15 +217,33 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")
     }
 
-    func testASecondSweepOnALockedDirectoryIsRefused() throws {
+    func testASweepOfAnotherManifestIsRefusedWhileAWorkerLives() throws {
         let output = try newDirectory()
-        let lock = try DirectoryLock.acquire(output)
+        let others = Array(try runs().prefix(3))
+        let lock = try DirectoryLock.join(output, plan: SweepPlan(name: "other", runs: others), role: "worker")
         defer { lock.release() }
         let executor = FakeExecutor()
         XCTAssertThrowsError(try sweep(output, executor)) { error in
-            XCTAssertTrue(error is DirectoryLockError, "\(error)")
+            guard case .otherManifest(_, let holder)? = error as? DirectoryLockError else { return XCTFail("\(error)") }
+            XCTAssertTrue(holder.hasPrefix("pid \(getpid()) on host "), holder)
         }
         XCTAssertEqual(executor.calls, [])
+    }
+
+    func testARunClaimedByAnotherProcessIsLeftToIt() throws {
+        let output = try newDirectory()
+        let victim = try runs()[2]
+        let directory = RunDirectory(output: output, config: victim)
+        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true)
+        let claim = try XCTUnwrap(try RunClaim.take(directory))
+        XCTAssertNil(try RunClaim.take(directory), "a claimed run cannot be claimed twice")
+        let executor = FakeExecutor()
+        let result = try sweep(output, executor)
+        XCTAssertEqual(result.executed, 26)
+        XCTAssertEqual(result.heldElsewhere, 1)
+        XCTAssertFalse(executor.calls.contains(victim.hash))
+        claim.release()
+        XCTAssertNotNil(try RunClaim.take(directory), "free once released")
     }
 }
 
