@@ -130,7 +130,7 @@ final class HeldFile {
         guard ftruncate(descriptor, 0) == 0, pwrite(descriptor, bytes, bytes.count, 0) == bytes.count else {
             throw DirectoryLockError.cannotLock(path: path, reason: "cannot record holder: \(errnoText())")
         }
-        _ = fsync(descriptor)
+        // No fsync: the record only informs; the lock itself is the kernel's.
     }
 
     /// Empties the file ("released cleanly": nobody warns about it later),

@@ -57,7 +57,7 @@ struct SweepCommand: ParsableCommand {
             guard !(worker && slice.count > 1) else { throw ValidationFailure("--worker takes every run; drop --shard") }
             let manifestURL = URL(fileURLWithPath: manifest)
             let loaded = try SweepManifest.load(from: manifestURL)
-            let runs = try loaded.expand()
+            let runs = loaded.expand()
             let output = URL(fileURLWithPath: out)
             // Fail before any training: every run's experiment must be buildable.
             for config in runs {
@@ -140,7 +140,8 @@ private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
     return total
 }
 
-private func formatDuration(_ seconds: Double) -> String {
+/// A duration for people: seconds, minutes, hours or days.
+func formatDuration(_ seconds: Double) -> String {
     if seconds < 120 { return String(format: "%.0f s", seconds) }
     if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
     if seconds < 172_800 { return String(format: "%.1f h", seconds / 3600) }

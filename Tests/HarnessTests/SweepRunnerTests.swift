@@ -217,6 +217,35 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")
     }
 
+    func testStatusCountsDoneDivergedRunningFailedAndPendingRuns() throws {
+        let output = try newDirectory()
+        let all = try runs()
+        let executor = FakeExecutor()
+        executor.diverge = [all[0].hash]
+        executor.failOnce = [all[3].hash]
+        XCTAssertThrowsError(try sweep(output, executor, shard: Shard(index: 1, count: 3)))
+        let claimed = RunDirectory(output: output, config: all[1])
+        try FileManager.default.createDirectory(at: claimed.url, withIntermediateDirectories: true)
+        let claim = try XCTUnwrap(try RunClaim.take(claimed))
+        claim.update(round: 2)
+        defer { claim.release() }
+
+        let status = try SweepStatus.read(output)
+        XCTAssertEqual(status.runs.map(\.hash), all.map(\.hash), "the plan's runs, in order")
+        XCTAssertEqual(status.runs[0].state, .done(diverged: true))
+        XCTAssertEqual(status.count { $0 == .done(diverged: false) }, 7)
+        guard case .running(let holder) = status.runs[1].state else { return XCTFail("\(status.runs[1].state)") }
+        XCTAssertEqual(holder.pid, getpid())
+        XCTAssertEqual(holder.role, "round 2")
+        guard case .failed(let error) = status.runs[3].state else { return XCTFail("\(status.runs[3].state)") }
+        XCTAssertTrue(error.contains("simulated interruption"), error)
+        XCTAssertEqual(status.count { $0 == .pending }, 27 - 9 - 1)
+        XCTAssertEqual(status.epochsLeft, all.enumerated().filter { $0.offset % 3 != 0 || $0.offset == 3 }
+            .reduce(0) { $0 + $1.element.plannedEpochs })
+        let measured = try XCTUnwrap(status.secondsPerEpoch)
+        XCTAssertEqual(status.estimatedSecondsLeft ?? -1, measured * Double(status.epochsLeft), accuracy: 1e-9)
+    }
+
     func testASweepOfAnotherManifestIsRefusedWhileAWorkerLives() throws {
         let output = try newDirectory()
         let others = Array(try runs().prefix(3))
