@@ -73,7 +73,7 @@ struct SweepCommand: ParsableCommand {
                     print("\(config.hash) \(done ? "done" : "pending") \(config.model) \(config.dataset) "
                           + "\(config.criterion.label) \(config.schedule.label) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
                 }
-                let seconds = try estimatedSeconds(pending)
+                let seconds = try estimatedSeconds(pending).reduce(0, +)
                 print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
                       + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
                 return
@@ -105,11 +105,11 @@ struct SweepCommand: ParsableCommand {
     }
 }
 
-/// Estimates the wall time of `runs` from a few timed training steps per
-/// (model, data shape) on synthetic inputs: no data needs to be present.
-private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
+/// Estimates the wall time of each of `runs` from a few timed training
+/// steps per (model, data shape) on synthetic inputs: no data needs to be present.
+func estimatedSeconds(_ runs: [RunConfig]) throws -> [Double] {
     var perExample: [String: Double] = [:]
-    var total = 0.0
+    var seconds: [Double] = []
     for config in runs {
         let isCIFAR = config.dataset.hasPrefix("cifar")
         let shape = isCIFAR ? FeatureShape(channels: 3, height: 32, width: 32) : FeatureShape(channels: 1, height: 28, width: 28)
@@ -135,9 +135,9 @@ private func estimatedSeconds(_ runs: [RunConfig]) throws -> Double {
         }
         let trainExamples = Double(config.training.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
         // Evaluation of the 10,000 test examples each epoch: a forward pass, about a third of a training step.
-        total += Double(config.plannedEpochs) * perExample[key]! * (trainExamples + 10_000.0 / 3)
+        seconds.append(Double(config.plannedEpochs) * perExample[key]! * (trainExamples + 10_000.0 / 3))
     }
-    return total
+    return seconds
 }
 
 /// A duration for people: seconds, minutes, hours or days.
