@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TicketTestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Pruning", "TicketTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -19,8 +19,10 @@ struct SweepCommand: ParsableCommand {
         held by another process is left to it); a sweep of another manifest is refused while they live. \
         --worker keeps taking runs until none is left; --shard I/N passes over its slice once.
 
-        SIGTERM or SIGINT: the run in flight checkpoints at the next training step, releases its claim \
-        and the process exits; a second signal ends it at once.
+        SIGTERM or SIGINT: the run in flight saves its state at the next training step (mid-epoch if need \
+        be), releases its claim and the process exits with status 3; a rerun resumes it exactly. A round \
+        also saves its state every --checkpoint-minutes, so kill -9 loses at most that much training. A \
+        second signal ends the process at once.
 
         Exit status: 0 every run is done (or held by another live process); 1 error (bad manifest, \
         directory in use by another manifest, unwritable files); 2 some runs failed (each recorded in \
@@ -41,6 +43,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Run only the I-th of N disjoint slices of the runs, e.g. 2/4.")
     var shard: String = "1/1"
 
+    @Option(help: "Save the running round's state this often, in minutes (0: only on SIGTERM/SIGINT); a kill -9 loses at most that.")
+    var checkpointMinutes: Double = 5
+
     @Flag(help: "Keep taking runs not done and not held by another process until none is left.")
     var worker = false
 
@@ -53,6 +58,9 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard threads > 0 else { throw ValidationFailure("--threads must be positive") }
+            guard checkpointMinutes >= 0, checkpointMinutes.isFinite else {
+                throw ValidationFailure("--checkpoint-minutes must be 0 or more")
+            }
             let slice = try Shard(parsing: shard)
             guard !(worker && slice.count > 1) else { throw ValidationFailure("--worker takes every run; drop --shard") }
             let manifestURL = URL(fileURLWithPath: manifest)
@@ -82,6 +90,8 @@ struct SweepCommand: ParsableCommand {
             if let data { locator.roots.append(data) }
             let executor = PruningRunExecutor(locator: locator, warn: printError)
             installStopHandlers()
+            executor.stopRequest = stopRequest
+            executor.checkpointInterval = checkpointMinutes > 0 ? .milliseconds(Int64(checkpointMinutes * 60_000)) : nil
             let start = ContinuousClock.now
             let runner = SweepRunner(runs: runs, output: output, shard: slice, worker: worker, planName: loaded.name ?? manifestURL.deletingPathExtension().lastPathComponent,
                                      gitCommit: currentGitCommit(in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),

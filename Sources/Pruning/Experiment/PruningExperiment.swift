@@ -18,6 +18,13 @@ public final class PruningExperiment {
     public var onRoundFinished: ((RoundResult, [String: [Bool]], ExperimentCheckpoint) throws -> Void)?
     /// Called after every epoch (round, epoch record): progress displays.
     public var onEpoch: ((Int, EpochRecord) -> Void)?
+    /// Polled at every training step: when set, the experiment hands the
+    /// round's state to `onInRoundCheckpoint` and throws `ExperimentInterrupted`.
+    public var stopRequest: StopRequest?
+    /// Also hand the round's state to `onInRoundCheckpoint` this often while training.
+    public var checkpointInterval: Duration?
+    /// Persists an in-round checkpoint (the caller writes it atomically).
+    public var onInRoundCheckpoint: ((InRoundCheckpoint) throws -> Void)?
 
     public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
         self.configuration = configuration
@@ -69,23 +76,25 @@ public final class PruningExperiment {
                                       classCount: data.train.classCount, seed: seed)
     }
 
-    /// Runs the experiment (or its remainder, after `checkpoint`) and returns every round's result.
-    public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil) throws -> [RoundResult] {
+    /// Runs the experiment (or its remainder, after `checkpoint` and, within
+    /// the next round, `inRound`) and returns every round's result.
+    public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil,
+                    inRound: InRoundCheckpoint? = nil) throws -> [RoundResult] {
         if let checkpoint, checkpoint.finished { return checkpoint.completedRounds }
         switch configuration.schedule {
         case let .iterative(rate, rounds, rewind):
-            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint)
+            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint, inRound: inRound)
         case let .earlyOneShot(denseEpochs, density):
-            return [try runOneShot(density: density, denseEpochs: denseEpochs)]
+            return [try runOneShot(density: density, denseEpochs: denseEpochs, inRound: inRound)]
         case let .atInitialization(density):
-            return [try runOneShot(density: density, denseEpochs: 0)]
+            return [try runOneShot(density: density, denseEpochs: 0, inRound: inRound)]
         }
     }
 
     // MARK: - Iterative
 
     private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
-                              checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
+                              checkpoint: ExperimentCheckpoint?, inRound: InRoundCheckpoint?) throws -> [RoundResult] {
         let network = try makeNetwork(seed: configuration.seeds.initialization)
         let initial = network.snapshot()
         var rewind: NetworkSnapshot? = rewindIteration == 0 ? initial : nil
@@ -107,7 +116,21 @@ public final class PruningExperiment {
             let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
             let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
             let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
-            trainer.train()
+            var elapsedBefore = 0.0
+            if let inRound, inRound.header.round == round {
+                try resume(trainer, accumulator: accumulator, from: inRound)
+                let captured = inRound.tensors(prefixed: "rewind/")
+                if let capture, !captured.isEmpty {
+                    var snapshot = initial
+                    for (name, values) in captured { snapshot.values[name] = values }
+                    capture.restore(snapshot)
+                }
+                elapsedBefore = inRound.header.elapsedSeconds
+            }
+            try trainResumably(trainer) {
+                self.inRoundState(round: round, elapsed: elapsedBefore + (ContinuousClock.now - start).seconds,
+                                  trainer: trainer, accumulator: accumulator, capture: capture, selection: nil)
+            }
             if round == 0, rewindIteration > 0 {
                 guard let captured = capture?.snapshot else {
                     throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
@@ -121,7 +144,7 @@ public final class PruningExperiment {
             let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
             let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
                                      requested: pending.requested, collapsed: collapsed, nanScores: pending.nanScores,
-                                     seconds: (ContinuousClock.now - start).seconds)
+                                     seconds: elapsedBefore + (ContinuousClock.now - start).seconds)
             results.append(result)
             let trainedMasks = currentMasks(network)
             let finished = round == rounds || result.status == RoundStatus.diverged
@@ -147,43 +170,115 @@ public final class PruningExperiment {
 
     // MARK: - One-shot (early and at initialisation)
 
-    private func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
+    private func runOneShot(density: Double, denseEpochs: Int, inRound: InRoundCheckpoint?) throws -> RoundResult {
         let start = ContinuousClock.now
         let network = try makeNetwork(seed: configuration.seeds.initialization)
         let initial = network.snapshot()
         let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
-        if denseEpochs > 0 { trainer.train(untilEpoch: denseEpochs) }
-        guard trainer.status == .inProgress else {
-            return roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
-                               requested: density, collapsed: false, nanScores: 0, seconds: (ContinuousClock.now - start).seconds)
+        var elapsedBefore = 0.0
+        // Set once pruned (restored when the interruption came after pruning).
+        var selection: InRoundCheckpoint.Selection?
+        if let inRound, inRound.header.round == 1 {
+            selection = inRound.header.selection
+            try resume(trainer, accumulator: selection == nil ? accumulator : nil, from: inRound)
+            elapsedBefore = inRound.header.elapsedSeconds
+        }
+        func elapsed() -> Double { elapsedBefore + (ContinuousClock.now - start).seconds }
+        if selection == nil {
+            if denseEpochs > 0 {
+                try trainResumably(trainer, untilEpoch: denseEpochs) {
+                    self.inRoundState(round: 1, elapsed: elapsed(), trainer: trainer, accumulator: accumulator,
+                                      capture: nil, selection: nil)
+                }
+            }
+            guard trainer.status == .inProgress else {
+                return roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
+                                   requested: density, collapsed: false, nanScores: 0, seconds: elapsed())
+            }
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
-        var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
-        let names = network.prunableTensors.map(\.name)
-        // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
-        let selection = try pruneStepwise(
-            criterion: criterion, density: density, context: &context,
-            state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
-            request: request,
-            apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
+        if selection == nil {
+            var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
+            let names = network.prunableTensors.map(\.name)
+            // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
+            let pruned = try pruneStepwise(
+                criterion: criterion, density: density, context: &context,
+                state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
+                request: request,
+                apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
+            selection = InRoundCheckpoint.Selection(layers: pruned.layers.map(LayerDensityRecord.init),
+                                                    requestedDensity: pruned.requestedDensity,
+                                                    collapsed: pruned.collapsed, nanScores: pruned.nanScores)
+        }
+        let pruned = selection!
         var measured = trainer
         var fromEpoch = denseEpochs
         if configuration.control != .none {
             measured = try trainControl(masksOf: network, rewind: initial, round: 1, epochs: configuration.training.epochs - denseEpochs)
             fromEpoch = 0
         } else {
-            trainer.train()
+            try trainResumably(trainer) {
+                self.inRoundState(round: 1, elapsed: elapsed(), trainer: trainer, accumulator: nil, capture: nil,
+                                  selection: pruned)
+            }
         }
-        let records = selection.layers.map(LayerDensityRecord.init)
-        let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: records,
-                                 requested: selection.requestedDensity, collapsed: selection.collapsed,
-                                 nanScores: selection.nanScores, seconds: (ContinuousClock.now - start).seconds)
+        let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: pruned.layers,
+                                 requested: pruned.requestedDensity, collapsed: pruned.collapsed,
+                                 nanScores: pruned.nanScores, seconds: elapsed())
         try onRoundFinished?(result, currentMasks(network), ExperimentCheckpoint(
             completedRounds: [result], masks: [:], pendingLayers: [], pendingRequestedDensity: density,
             pendingNaNScores: 0, rewindValues: nil, finished: true))
         return result
+    }
+
+    // MARK: - Stopping and resuming within a round
+
+    /// Trains `trainer` (to `untilEpoch`, if given) honouring `stopRequest`
+    /// and `checkpointInterval`; `state` describes the round at the moment
+    /// it is called. On a stop, the state is persisted and
+    /// `ExperimentInterrupted` thrown.
+    private func trainResumably(_ trainer: Trainer, untilEpoch: Int? = nil,
+                                state: @escaping () throws -> InRoundCheckpoint) throws {
+        trainer.stopRequest = stopRequest
+        var periodic: PeriodicCheckpoint?
+        if let interval = checkpointInterval, let write = onInRoundCheckpoint {
+            let callback = PeriodicCheckpoint(interval: interval) { try write(state()) }
+            trainer.callbacks.append(callback)
+            periodic = callback
+        }
+        defer { trainer.callbacks.removeAll { $0 === periodic } }
+        trainer.train(untilEpoch: untilEpoch)
+        if let failure = periodic?.failure { throw failure }
+        if trainer.stoppedEarly {
+            try onInRoundCheckpoint?(state())
+            throw ExperimentInterrupted()
+        }
+    }
+
+    /// The round's state now: the trainer's checkpoint plus the accumulated
+    /// gradient sums and a late-rewind capture, when they exist.
+    private func inRoundState(round: Int, elapsed: Double, trainer: Trainer, accumulator: GradientAccumulator?,
+                              capture: RewindCapture?, selection: InRoundCheckpoint.Selection?) -> InRoundCheckpoint {
+        var checkpoint = trainer.checkpoint()
+        if let accumulator {
+            for (tensor, sums) in zip(accumulator.tensors, accumulator.sums) { checkpoint.append("accumulated/" + tensor.name, sums) }
+        }
+        if let captured = capture?.snapshot {
+            for name in captured.values.keys.sorted() { checkpoint.append("rewind/" + name, captured.values[name]!) }
+        }
+        return InRoundCheckpoint(header: .init(round: round, elapsedSeconds: elapsed, selection: selection), trainer: checkpoint)
+    }
+
+    /// Puts `trainer` (and the accumulated sums) back where `inRound` left them.
+    private func resume(_ trainer: Trainer, accumulator: GradientAccumulator?, from inRound: InRoundCheckpoint) throws {
+        do {
+            try trainer.restore(inRound.trainer)
+        } catch {
+            throw PruningError.invalidAmount("in-round checkpoint does not fit this run: \(error)")
+        }
+        try accumulator?.restore(inRound.tensors(prefixed: "accumulated/"))
     }
 
     // MARK: - Pieces
@@ -216,7 +311,10 @@ public final class PruningExperiment {
         }
         try setMasks(control, Dictionary(uniqueKeysWithValues: zip(names, controlMasks)))
         let trainer = makeTrainer(control, round: round, extra: [], epochs: epochs)
+        // A stop here saves nothing: the round resumes from its last in-round checkpoint, which is exact too.
+        trainer.stopRequest = stopRequest
         trainer.train()
+        if trainer.stoppedEarly { throw ExperimentInterrupted() }
         return trainer
     }
 
