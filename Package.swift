@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness"], exclude: ["README.md"],
+        // Generic report formats (the xlsx workbook); knows nothing of the harness.
+        .target(name: "Reports", dependencies: ["CZlib"], exclude: ["README.md"]),
+        .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness", "Reports"], exclude: ["README.md"],
                 swiftSettings: numericSettings),
         .executableTarget(
             name: "ticket",
@@ -50,13 +52,14 @@ let package = Package(
             swiftSettings: numericSettings
         ),
         // Shared by the test targets that run the built CLI.
-        .target(name: "TicketTestSupport", path: "Tests/TicketTestSupport"),
+        .target(name: "TicketTestSupport", dependencies: ["CZlib"], path: "Tests/TicketTestSupport"),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib", "TicketTestSupport"], swiftSettings: numericSettings),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Networks", "Datasets"], swiftSettings: numericSettings),
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Pruning", "TicketTestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "TicketTestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Pruning", "Datasets", "Reports", "TicketTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

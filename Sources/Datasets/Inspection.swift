@@ -22,6 +22,10 @@ public func loadAnyDataset(at path: String) throws -> [Dataset] {
             }
             return [pair.train, pair.test]
         }
+        // Some of a layout's files present: say exactly which of it are missing.
+        for descriptor in DatasetCatalog.all where DatasetFiles.holdsSome(descriptor, in: path) {
+            _ = try DatasetFiles.resolveOrThrow(descriptor, in: path)
+        }
         throw DatasetError(path, .missingFiles(["IDX files (train-images-idx3-ubyte.gz, ...), CIFAR .bin batches or a CIFAR .tar.gz"]))
     }
     let lower = base.lowercased()

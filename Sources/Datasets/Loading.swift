@@ -59,6 +59,21 @@ enum DatasetFiles {
         try? resolveOrThrow(descriptor, in: directory)
     }
 
+    /// Whether `directory` holds any file of `descriptor`'s layout (so a
+    /// failure to resolve it means files are missing, not another format).
+    static func holdsSome(_ descriptor: DatasetDescriptor, in directory: String) -> Bool {
+        let names: [String]
+        switch descriptor.format {
+        case .idx: names = idxNames.flatMap { [$0, $0 + ".gz"] }
+        case .cifar(let variant):
+            names = variant == .cifar10
+                ? (1...5).map { "data_batch_\($0).bin" } + ["test_batch.bin", "cifar-10-batches-bin/test_batch.bin",
+                                                            "cifar-10-batches-bin/data_batch_1.bin"]
+                : ["train.bin", "test.bin", "cifar-100-binary/train.bin", "cifar-100-binary/test.bin"]
+        }
+        return names.contains { FileManager.default.fileExists(atPath: directory + "/" + $0) }
+    }
+
     /// Finds the files, or says exactly which are missing.
     static func resolveOrThrow(_ descriptor: DatasetDescriptor, in directory: String) throws -> DatasetFiles {
         let manager = FileManager.default
@@ -90,6 +105,14 @@ enum DatasetFiles {
                 }
             }
             if let archivePath = existing([archive]) { return .cifarArchive(archivePath) }
+            // Part of the batches present: name exactly what is missing.
+            for dir in [directory, directory + "/" + subdirectory] {
+                let train = trainNames.filter { existing([$0, $0 + ".gz"], in: dir) != nil }
+                if !train.isEmpty { throw DatasetError(dir, .missingFiles([testName])) }
+                if existing([testName, testName + ".gz"], in: dir) != nil {
+                    throw DatasetError(dir, .missingFiles(trainNames.count == 1 ? trainNames : ["at least one of " + trainNames.joined(separator: ", ")]))
+                }
+            }
             throw DatasetError(directory, .missingFiles([archive + " or " + (trainNames + [testName]).joined(separator: ", ")]))
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value with exactly one serialization: object keys sorted by their
 /// UTF-8 bytes, no whitespace, numbers in `CanonicalNumber` form, strings with
 /// only the escapes JSON requires. Its bytes are what a run's hash is taken of,
@@ -72,5 +74,35 @@ public enum CanonicalJSON: Hashable, Sendable {
             }
         }
         out += "\""
+    }
+}
+
+extension CanonicalJSON: Decodable {
+    /// Reads any JSON value. Integers that fit `UInt64` stay exact (seeds);
+    /// other numbers become `Double`.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(UInt64.self) {
+            self = .unsigned(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([CanonicalJSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: CanonicalJSON].self))
+        }
+    }
+
+    /// The canonical form of `value`'s own `Encodable` encoding: every
+    /// field the type encodes is in it, so nothing can be left out by hand.
+    public init<T: Encodable>(encoding value: T) throws {
+        let data = try JSONEncoder().encode(value)
+        self = try JSONDecoder().decode(CanonicalJSON.self, from: data)
     }
 }

@@ -12,65 +12,28 @@ import Pruning
 /// from the latest of them and produces the same numbers (determinism makes
 /// the redone training identical).
 public final class PruningRunExecutor: RunExecutor {
-    private let locator: DataLocator
-    private var cache: [String: DatasetPair] = [:]
-    /// Data-set warnings (partial training sets), printed once per data set.
-    public var warn: (String) -> Void
+    private var data: SweepData
     /// When set, the run in flight saves its in-round state at the next
     /// training step and `execute` throws `RunInterrupted`.
     public var stopRequest: StopRequest?
     /// How often a round saves its in-round state while it trains (`nil`: only on a stop).
     public var checkpointInterval: Duration? = .seconds(300)
 
-    public init(locator: DataLocator = .standard(), warn: @escaping (String) -> Void = { _ in }) {
-        self.locator = locator
-        self.warn = warn
+    /// `data` holds every data set the runs name (see `SweepData.load`).
+    public init(data: SweepData) {
+        self.data = data
     }
 
-    /// The data set, loaded once per sweep, cut to the run's `trainExamples`.
+    /// The run's data, checked against the fingerprint in its hash: a run
+    /// is never trained on data other than what its directory name promises.
     private func data(for config: RunConfig) throws -> DatasetPair {
-        var pair: DatasetPair
-        if let loaded = cache[config.dataset] {
-            pair = loaded
-        } else {
-            pair = try locator.load(named: config.dataset)
-            cache[config.dataset] = pair
-            if let note = pair.train.partialNote { warn("warning: \(config.dataset): \(note)") }
+        let specification = config.experiment.data
+        let pair = try data.prepared(specification)
+        if let expected = specification.fingerprint, try data.fingerprint(specification) != expected {
+            throw FileError(config.dataset, "the data differs from what run \(config.hash) was configured with "
+                            + "(its fingerprint changed since the runs were expanded)")
         }
-        if let limit = config.training.trainExamples { pair.train = pair.train.prefix(limit) }
         return pair
-    }
-
-    /// The pruning module's configuration for a harness run.
-    public static func experimentConfiguration(for config: RunConfig) -> ExperimentConfiguration {
-        let training = config.training
-        let optimizer: OptimizerConfiguration
-        switch training.optimizer {
-        case .sgd:
-            optimizer = .sgd(learningRate: Float(training.learningRate), momentum: Float(training.momentum),
-                             nesterov: training.nesterov, weightDecay: Float(training.weightDecay))
-        case .adam:
-            optimizer = .adam(learningRate: Float(training.learningRate), weightDecay: Float(training.weightDecay))
-        }
-        let schedule: PruningSchedule
-        switch config.schedule.schedule {
-        case let .iterative(rate, rounds, rewind): schedule = .iterative(rate: rate, rounds: rounds, rewindIteration: rewind)
-        case let .earlyOneShot(denseEpochs, density): schedule = .earlyOneShot(denseEpochs: denseEpochs, density: density)
-        case let .atInit(density): schedule = .atInitialization(density: density)
-        }
-        let parameters = CriterionParameters(config.criterion.parameters)
-        return ExperimentConfiguration(
-            model: config.model, criterion: config.criterion.name, criterionParameters: parameters,
-            schedule: schedule,
-            scope: config.criterion.scope == .global ? .global : .layerwise,
-            excludedLayers: config.criterion.excludedLayers,
-            control: TicketControl(rawValue: config.criterion.control.rawValue) ?? .none,
-            training: TrainingConfiguration(
-                epochs: training.epochsPerRound, batchSize: training.batchSize, optimizer: optimizer,
-                schedule: LearningRateSchedule(milestones: training.milestones, factor: Float(training.learningRateDrop)),
-                dataSeed: config.seeds.dataOrder),
-            seeds: RunSeeds(initialization: config.seeds.initialization, dataOrder: config.seeds.dataOrder,
-                                    mask: config.seeds.mask, scoring: config.seeds.scoring))
     }
 
     public func execute(_ config: RunConfig, in directory: URL, progress: (RunProgress) -> Void) throws -> RunOutcome {
@@ -94,11 +57,11 @@ public final class PruningRunExecutor: RunExecutor {
             }
         }
         let data = try data(for: config)
-        let experiment = try PruningExperiment(configuration: Self.experimentConfiguration(for: config), data: data)
+        let experiment = try PruningExperiment(configuration: config.experiment, data: data)
         experiment.stopRequest = stopRequest
         experiment.checkpointInterval = checkpointInterval
         experiment.onInRoundCheckpoint = { state in try AtomicFile.write(state.encoded(), to: inRoundURL) }
-        let epochsPerRound = config.training.epochsPerRound
+        let epochsPerRound = config.experiment.training.epochs
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
         var epochsDone = resumedRounds * epochsPerRound + (inRound?.trainer.header.epoch ?? 0)
 
@@ -133,12 +96,10 @@ public final class PruningRunExecutor: RunExecutor {
             let mask = try MaskSet(decoding: Data(contentsOf: maskURL), file: maskURL.path)
             return RoundOutcome(
                 round: result.round, densityAchieved: result.achievedDensity,
-                testAccuracyFinal: result.finalTestAccuracy.isNaN ? nil : result.finalTestAccuracy,
-                testAccuracyBest: result.bestTestAccuracy.isNaN ? nil : result.bestTestAccuracy,
-                testLoss: result.finalTestLoss.isNaN ? nil : result.finalTestLoss,
-                trainLoss: result.finalTrainLoss.isNaN ? nil : result.finalTrainLoss,
+                testAccuracyFinal: result.finalTestAccuracy, testAccuracyBest: result.bestTestAccuracy,
+                testLoss: result.finalTestLoss, trainLoss: result.finalTrainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds,
-                status: result.status,
+                status: result.status, divergence: result.divergence, nanScores: result.nanScores,
                 layers: result.layers.map {
                     LayerCount(name: $0.name, weights: $0.weights, remaining: $0.remaining,
                                requestedDensity: $0.requestedDensity)

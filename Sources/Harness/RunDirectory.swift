@@ -6,6 +6,7 @@ import Foundation
 /// - executor files (checkpoints), whatever the executor keeps
 /// - `rows.csv`, `layers.csv`: the run's rows of `runs.csv` and `layers.csv`
 /// - `masks/round-R.mask`: each round's mask (`MaskSet` format)
+/// - `failed.txt`: the error of the last failed attempt, if it failed
 /// - `done.json`: written last; its presence (with the right hash) is what
 ///   makes the run complete. Every file is written atomically, so a crash
 ///   leaves either no marker or a complete run.
@@ -26,8 +27,9 @@ public struct RunDirectory: Sendable {
     public var layers: URL { url.appendingPathComponent("layers.csv") }
     public var masks: URL { url.appendingPathComponent("masks") }
     public var done: URL { url.appendingPathComponent("done.json") }
-    /// Written when the run failed (its error, host, pid, time); removed when it succeeds.
-    public var failed: URL { url.appendingPathComponent("failed.json") }
+    /// Why the run's last attempt failed (removed when it completes); a
+    /// failed run is retried by the next sweep.
+    public var failure: URL { url.appendingPathComponent("failed.txt") }
 
     public func mask(round: Int) -> URL { masks.appendingPathComponent("round-\(round).mask") }
 
@@ -42,25 +44,14 @@ public struct RunDirectory: Sendable {
         return text == RunDirectory.marker(for: config)
     }
 
-    /// The content of `failed.json` for `error`.
-    static func failureRecord(_ error: Error) -> String {
-        let holder = HolderRecord.current(role: "failed")
-        return CanonicalJSON.object([
-            "error": .string("\(error)"), "host": .string(holder.host), "pid": .number(Double(holder.pid)),
-            "at": .string(holder.since),
-        ]).serialized() + "\n"
-    }
-
-    /// When the run last failed (`failed.json`'s modification time), `nil` if it has not.
+    /// When the run last failed (`failed.txt`'s modification time), `nil` if it has not.
     public var failureDate: Date? {
-        (try? FileManager.default.attributesOfItem(atPath: failed.path))?[.modificationDate] as? Date
+        (try? FileManager.default.attributesOfItem(atPath: failure.path))?[.modificationDate] as? Date
     }
 
     /// The recorded error of a failed run.
     public var failureText: String? {
-        guard let data = try? Data(contentsOf: failed),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["error"] as? String
+        (try? String(contentsOf: failure, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// True when some run finished here (used by `report`, which has no manifest).

@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 
 /// A layer's weight count and kept weights at the end of a round.
 public struct LayerCount: Hashable, Sendable {
@@ -30,6 +31,10 @@ public struct RoundOutcome: Hashable, Sendable {
     public var epochs: Int
     public var wallSeconds: Double
     public var status: RunStatus
+    /// Where training diverged (status `diverged` only).
+    public var divergence: Divergence?
+    /// Scores that were NaN when the round's mask was chosen.
+    public var nanScores: Int
     public var layers: [LayerCount]
     /// The round's mask, for `overlap.csv`; `nil` if the executor keeps none.
     public var mask: MaskSet?
@@ -37,7 +42,7 @@ public struct RoundOutcome: Hashable, Sendable {
     /// `densityAchieved` defaults to the pooled density of `layers`.
     public init(round: Int, densityAchieved: Double? = nil, testAccuracyFinal: Double?, testAccuracyBest: Double?,
                 testLoss: Double?, trainLoss: Double?, epochs: Int, wallSeconds: Double, status: RunStatus,
-                layers: [LayerCount], mask: MaskSet? = nil) {
+                divergence: Divergence? = nil, nanScores: Int = 0, layers: [LayerCount], mask: MaskSet? = nil) {
         let weights = layers.reduce(0) { $0 + $1.weights }, kept = layers.reduce(0) { $0 + $1.remaining }
         self.round = round
         self.densityAchieved = densityAchieved ?? (weights == 0 ? 1 : Double(kept) / Double(weights))
@@ -48,13 +53,15 @@ public struct RoundOutcome: Hashable, Sendable {
         self.epochs = epochs
         self.wallSeconds = wallSeconds
         self.status = status
+        self.divergence = divergence
+        self.nanScores = nanScores
         self.layers = layers
         self.mask = mask
     }
 }
 
 /// Everything a finished run reports, one entry per reported round
-/// (`config.schedule.schedule.reportedRounds`, in order; a run may stop
+/// (`config.schedule.reportedRounds`, in order; a run may stop
 /// early only after a round with status `diverged`).
 public struct RunOutcome: Hashable, Sendable {
     public var rounds: [RoundOutcome]

@@ -1,4 +1,6 @@
+import Datasets
 import Foundation
+import Networks
 import Pruning
 
 /// A declarative sweep: the cross product of models, datasets, schedules,
@@ -31,8 +33,8 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
     /// Each manifest schedule with its densities already spread out: a
     /// one-shot schedule with three densities gives three entries.
     public var schedules: [ScheduleConfig]
-    public var seeds: [SeedSet]
-    public var training: TrainingConfig
+    public var seeds: [RunSeeds]
+    public var training: TrainingSetup
 
     /// Parses the manifest at `url`.
     public static func load(from url: URL) throws -> SweepManifest {
@@ -45,8 +47,13 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
         return try parse(data, file: url.path)
     }
 
-    /// Parses manifest JSON; `file` only labels errors.
+    /// Parses manifest JSON; `file` only labels errors. A key given twice in
+    /// one object is refused (JSON decoders silently keep one of them).
     public static func parse(_ data: Data, file: String = "<manifest>") throws -> SweepManifest {
+        if let duplicate = DuplicateKeyScanner.firstDuplicate(in: data) {
+            throw ManifestError(file: file, path: duplicate.path, reason: .duplicate(
+                "key \"\(duplicate.key)\" appears twice in one object; JSON readers would keep only one of them"))
+        }
         do {
             return try JSONDecoder().decode(SweepManifest.self, from: data)
         } catch let fault as ManifestFault {
@@ -78,19 +85,31 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
         }
     }
 
-    /// Every run, in a fixed order: model, dataset, schedule (one-shot
-    /// densities in manifest order), seed, criterion, each in manifest order.
-    /// Criteria vary fastest so the runs compared with each other finish
-    /// close together, and partial results are already comparable.
-    public func expand() -> [RunConfig] {
+    /// Every run, resolved, in a fixed order: model, dataset, schedule
+    /// (one-shot densities in manifest order), seed, criterion, each in
+    /// manifest order. Criteria vary fastest so the runs compared with each
+    /// other finish close together, and partial results are already
+    /// comparable. `fingerprints` gives each data set as it will be used
+    /// (see `SweepData`); a data set without one is expanded unresolved,
+    /// which only tests and listings should want.
+    public func expand(data fingerprints: [String: DataFingerprint] = [:]) -> [RunConfig] {
         var runs: [RunConfig] = []
         for model in models {
             for dataset in datasets {
+                let data = DataSpecification(dataset: dataset, trainExamples: training.trainExamples,
+                                             normalization: training.normalization,
+                                             fingerprint: fingerprints[dataset])
                 for schedule in schedules {
                     for seeds in self.seeds {
                         for criterion in criteria {
-                            runs.append(RunConfig(model: model, dataset: dataset, criterion: criterion,
-                                                  schedule: schedule, seeds: seeds, training: training))
+                            let experiment = ExperimentConfiguration(
+                                model: model, initializer: training.initializer, data: data,
+                                criterion: criterion.name, criterionParameters: criterion.parameters,
+                                schedule: schedule.schedule, scope: criterion.scope,
+                                excludedLayers: criterion.excludedLayers, control: criterion.control,
+                                training: training.training, seeds: seeds)
+                            runs.append(RunConfig(criterionLabel: criterion.label, scheduleLabel: schedule.label,
+                                                  experiment: experiment))
                         }
                     }
                 }
@@ -109,7 +128,15 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
         name = try container.decodeIfPresent(String.self, forKey: AnyKey("name"))
         notes = try container.decodeIfPresent(String.self, forKey: AnyKey("description"))
         models = try container.decodeNames("models")
+        for (i, model) in models.enumerated() where ModelRegistry.descriptor(named: model) == nil {
+            throw ManifestFault(path: [AnyKey("models"), AnyKey(intValue: i)!], reason: .invalidValue(
+                "unknown model \"\(model)\"; known: \(ModelRegistry.names.joined(separator: ", "))"))
+        }
         datasets = try container.decodeNames("datasets")
+        for (i, dataset) in datasets.enumerated() where DatasetCatalog.named(dataset) == nil {
+            throw ManifestFault(path: [AnyKey("datasets"), AnyKey(intValue: i)!], reason: .invalidValue(
+                "unknown data set \"\(dataset)\"; known: \(DatasetCatalog.names.joined(separator: ", "))"))
+        }
 
         let criteria = try container.decode([CriterionEntry].self, forKey: AnyKey("criteria")).map(\.config)
         try container.requireNonEmpty(criteria, "criteria")
@@ -131,10 +158,11 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
         self.seeds = seeds
 
         training = try container.decode(TrainingEntry.self, forKey: AnyKey("training")).config
+        let epochsPerRound = training.training.epochs
         for schedule in self.schedules {
-            if case .earlyOneShot(let dense, _) = schedule.schedule, dense >= training.epochsPerRound {
+            if case .earlyOneShot(let dense, _) = schedule.schedule, dense >= epochsPerRound {
                 throw ManifestFault(path: [AnyKey("schedules")], reason: .invalidValue(
-                    "schedule \"\(schedule.label)\": denseEpochs \(dense) must be less than training.epochsPerRound \(training.epochsPerRound)"))
+                    "schedule \"\(schedule.label)\": denseEpochs \(dense) must be less than training.epochsPerRound \(epochsPerRound)"))
             }
         }
     }
@@ -251,7 +279,7 @@ private struct CriterionEntry: Decodable {
                                       + descriptor.parameters.map(\.name))
         let label = try container.decodeIfPresent(String.self, forKey: AnyKey("label")) ?? name
         if label.isEmpty { throw container.fault("label", .empty) }
-        var parameters: [String: ParameterValue] = [:]
+        var parameters = CriterionParameters()
         for parameter in descriptor.parameters {
             let key = AnyKey(parameter.name)
             var value = parameter.defaultValue
@@ -264,7 +292,7 @@ private struct CriterionEntry: Decodable {
             if let problem = parameter.problem(with: value) {
                 throw container.fault(parameter.name, .invalidValue(problem))
             }
-            parameters[parameter.name] = value
+            parameters.values[parameter.name] = value
         }
         func word<T: RawRepresentable & CaseIterable>(_ key: String, default value: T) throws -> T where T.RawValue == String {
             guard let text = try container.decodeIfPresent(String.self, forKey: AnyKey(key)) else { return value }
@@ -276,8 +304,8 @@ private struct CriterionEntry: Decodable {
         }
         let excluded = try container.decodeIfPresent([String].self, forKey: AnyKey("excludedLayers")) ?? []
         config = CriterionConfig(label: label, name: name, parameters: parameters,
-                                 scope: try word("scope", default: CriterionConfig.Scope.global),
-                                 control: try word("control", default: CriterionConfig.Control.none),
+                                 scope: try word("scope", default: PruningScope.global),
+                                 control: try word("control", default: TicketControl.none),
                                  excludedLayers: excluded)
     }
 }
@@ -289,7 +317,7 @@ private struct ScheduleEntry: Decodable {
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         let kind = try container.decode(String.self, forKey: AnyKey("kind"))
-        let schedules: [Schedule]
+        let schedules: [PruningSchedule]
         switch kind {
         case "iterative":
             try decoder.rejectUnknownKeys(allowed: ["kind", "label", "rate", "rounds", "rewindIteration"])
@@ -314,7 +342,7 @@ private struct ScheduleEntry: Decodable {
                 if !seen.insert(density).inserted {
                     throw ManifestFault(path: path, reason: .duplicate("density \(value) is listed twice"))
                 }
-                return kind == "at-init" ? .atInit(density: density)
+                return kind == "at-init" ? .atInitialization(density: density)
                     : .earlyOneShot(denseEpochs: denseEpochs, density: density)
             }
         default:
@@ -329,12 +357,12 @@ private struct ScheduleEntry: Decodable {
 }
 
 private struct SeedEntry: Decodable {
-    var seeds: SeedSet
+    var seeds: RunSeeds
 
     init(from decoder: Decoder) throws {
         // A bare number is a run seed whose purpose seeds are derived.
         if let run = try? decoder.singleValueContainer().decode(UInt64.self) {
-            seeds = SeedSet.derived(fromRun: run)
+            seeds = RunSeeds(runSeed: run)
             return
         }
         let keys = ["run", "initialization", "dataOrder", "mask", "scoring"]
@@ -352,7 +380,7 @@ private struct SeedEntry: Decodable {
             return value
         }
         guard let run = try seed("run") else { throw container.fault("run", .missingField) }
-        var seeds = SeedSet.derived(fromRun: run)
+        var seeds = RunSeeds(runSeed: run)
         seeds.initialization = try seed("initialization") ?? seeds.initialization
         seeds.dataOrder = try seed("dataOrder") ?? seeds.dataOrder
         seeds.mask = try seed("mask") ?? seeds.mask
@@ -362,25 +390,52 @@ private struct SeedEntry: Decodable {
 }
 
 private struct TrainingEntry: Decodable {
-    var config: TrainingConfig
+    var config: TrainingSetup
 
     init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(allowed: [
-            "optimizer", "learningRate", "momentum", "nesterov", "weightDecay", "batchSize", "epochsPerRound",
-            "milestones", "learningRateDrop", "trainExamples",
+            "optimizer", "learningRate", "momentum", "nesterov", "weightDecay", "beta1", "beta2", "epsilon",
+            "batchSize", "epochsPerRound", "milestones", "learningRateDrop", "trainExamples", "normalization",
+            "initializer",
         ])
         let container = try decoder.container(keyedBy: AnyKey.self)
-        let optimizerName = try container.decode(String.self, forKey: AnyKey("optimizer"))
-        guard let optimizer = TrainingConfig.Optimizer(rawValue: optimizerName) else {
-            throw container.fault("optimizer", .invalidValue(
-                "unknown optimizer \"\(optimizerName)\"; known: \(TrainingConfig.Optimizer.allCases.map(\.rawValue).joined(separator: ", "))"))
+        func word<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws -> T? where T.RawValue == String {
+            guard let text = try container.decodeIfPresent(String.self, forKey: AnyKey(key)) else { return nil }
+            guard let parsed = T(rawValue: text) else {
+                throw container.fault(key, .invalidValue(
+                    "\"\(text)\" is not one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))"))
+            }
+            return parsed
         }
-        let learningRate = try container.number("learningRate", in: .leastNonzeroMagnitude...1e3, "(0, 1000]")
-        let momentum = container.contains(AnyKey("momentum"))
-            ? try container.number("momentum", in: 0...0.999_999, "[0, 1)") : 0
-        let nesterov = try container.decodeIfPresent(Bool.self, forKey: AnyKey("nesterov")) ?? false
-        let weightDecay = container.contains(AnyKey("weightDecay"))
-            ? try container.number("weightDecay", in: 0...1, "[0, 1]") : 0
+        guard let kind = try word("optimizer", OptimizerConfiguration.Kind.self) else {
+            throw container.fault("optimizer", .missingField)
+        }
+        func optional(_ key: String, in range: ClosedRange<Double>, _ rule: String) throws -> Float? {
+            container.contains(AnyKey(key)) ? Float(try container.number(key, in: range, rule)) : nil
+        }
+        let learningRate = Float(try container.number("learningRate", in: .leastNonzeroMagnitude...1e3, "(0, 1000]"))
+        let weightDecay = try optional("weightDecay", in: 0...1, "[0, 1]") ?? 0
+        let optimizer: OptimizerConfiguration
+        switch kind {
+        case .sgd:
+            for key in ["beta1", "beta2", "epsilon"] where container.contains(AnyKey(key)) {
+                throw container.fault(key, .invalidValue("\(key) is an Adam constant; the optimizer is sgd"))
+            }
+            optimizer = .sgd(learningRate: learningRate,
+                             momentum: try optional("momentum", in: 0...0.999_999, "[0, 1)") ?? 0,
+                             nesterov: try container.decodeIfPresent(Bool.self, forKey: AnyKey("nesterov")) ?? false,
+                             weightDecay: weightDecay)
+        case .adam:
+            for key in ["momentum", "nesterov"] where container.contains(AnyKey(key)) {
+                throw container.fault(key, .invalidValue("\(key) is an SGD setting; the optimizer is adam"))
+            }
+            let defaults = OptimizerConfiguration.adam(learningRate: learningRate)
+            optimizer = .adam(learningRate: learningRate,
+                              beta1: try optional("beta1", in: 0...0.999_999, "[0, 1)") ?? defaults.beta1,
+                              beta2: try optional("beta2", in: 0...0.999_999_999, "[0, 1)") ?? defaults.beta2,
+                              epsilon: try optional("epsilon", in: .leastNonzeroMagnitude...1, "(0, 1]") ?? defaults.epsilon,
+                              weightDecay: weightDecay)
+        }
         let batchSize = try container.integer("batchSize", atLeast: 1)
         let epochs = try container.integer("epochsPerRound", atLeast: 1)
         let milestones = try container.decodeIfPresent([Int].self, forKey: AnyKey("milestones")) ?? []
@@ -391,12 +446,15 @@ private struct TrainingEntry: Decodable {
                                     reason: .invalidValue("milestones must increase and lie in 1..<epochsPerRound (\(epochs)); got \(milestone)"))
             }
         }
-        let drop = container.contains(AnyKey("learningRateDrop"))
-            ? try container.number("learningRateDrop", in: .leastNonzeroMagnitude...1, "(0, 1]") : 0.1
+        let drop = try optional("learningRateDrop", in: .leastNonzeroMagnitude...1, "(0, 1]") ?? 0.1
         let trainExamples = container.contains(AnyKey("trainExamples"))
             ? try container.integer("trainExamples", atLeast: 1) : nil
-        config = TrainingConfig(optimizer: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
-                                weightDecay: weightDecay, batchSize: batchSize, epochsPerRound: epochs,
-                                milestones: milestones, learningRateDrop: drop, trainExamples: trainExamples)
+        // The data seed is each run's own (ExperimentConfiguration sets it from the run's seeds).
+        let training = TrainingConfiguration(epochs: epochs, batchSize: batchSize, optimizer: optimizer,
+                                             schedule: LearningRateSchedule(milestones: milestones, factor: drop),
+                                             dataSeed: 0)
+        config = TrainingSetup(training: training, trainExamples: trainExamples,
+                               normalization: try word("normalization", InputNormalization.self) ?? .standardized,
+                               initializer: try word("initializer", Initializer.self))
     }
 }

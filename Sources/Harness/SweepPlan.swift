@@ -69,9 +69,9 @@ public struct SweepPlan: Equatable, Sendable {
 extension RunConfig {
     /// e.g. `lenet-300-100/mnist magnitude early-one-shot d=0.25 seed 1`.
     public var displayName: String {
-        var text = "\(model)/\(dataset) \(criterion.label) \(schedule.label)"
-        switch schedule.schedule {
-        case .earlyOneShot(_, let density), .atInit(let density): text += " d=\(CSV.number(density))"
+        var text = "\(model)/\(dataset) \(criterionLabel) \(scheduleLabel)"
+        switch schedule {
+        case .earlyOneShot(_, let density), .atInitialization(let density): text += " d=\(CSV.number(density))"
         case .iterative: break
         }
         return text + " seed \(seeds.run)"

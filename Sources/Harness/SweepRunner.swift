@@ -6,8 +6,8 @@ public enum SweepError: Error, CustomStringConvertible, Sendable {
     case badOutcome(run: String, reason: String)
     /// The executor failed; `underlying` is its error.
     case runFailed(run: String, directory: String, underlying: String)
-    /// Runs failed (each recorded in its `failed.json`); the others were done.
-    case runsFailed([SweepError])
+    /// Some runs failed (each error in its run's `failed.txt`); the others ran and the tables were written.
+    case runsFailed(count: Int, first: String)
     /// A stop was requested (SIGTERM, SIGINT): the current run saved its
     /// state and released its claim; a rerun resumes it.
     case interrupted(run: String?)
@@ -17,8 +17,9 @@ public enum SweepError: Error, CustomStringConvertible, Sendable {
         case let .badOutcome(run, reason): return "run \(run): executor returned a bad outcome: \(reason)"
         case let .runFailed(run, directory, underlying):
             return "\(directory): run \(run) failed: \(underlying) (rerun the sweep to resume it)"
-        case let .runsFailed(failures):
-            return "\(failures.count) run(s) failed, the others are done; first: \(failures[0])"
+        case let .runsFailed(count, first):
+            return "\(count) run(s) failed; the others are in the tables (each error is in its run's failed.txt; "
+                + "rerun the sweep to retry them). First: \(first)"
         case let .interrupted(run):
             return "stopped by a signal\(run.map { " during run \($0), which saved its state" } ?? " between runs"); "
                 + "rerun (or resubmit) to resume"
@@ -91,11 +92,14 @@ public struct SweepRunner {
         public var tables: SweepTables
     }
 
-    /// Runs the shard (or, as a worker, every run it can take). A failing
-    /// run is recorded and the others go on; then the tables are rebuilt and
-    /// `SweepError.runsFailed` is thrown. On a stop request the current run
-    /// saves its state, its claim is released and `SweepError.interrupted`
-    /// is thrown without rebuilding the tables.
+    /// Runs the shard (or, as a worker, every run it can take). A run that
+    /// fails (its executor throws) is recorded in its directory's
+    /// `failed.txt` and the sweep goes on with the next; the tables are
+    /// rebuilt from every complete run, and then `SweepError.runsFailed` is
+    /// thrown so the command exits non-zero. Rerunning retries the failed
+    /// runs (and resumes interrupted ones). On a stop request the current
+    /// run saves its state, its claim is released and
+    /// `SweepError.interrupted` is thrown without rebuilding the tables.
     public func run() throws -> Result {
         let fileManager = FileManager.default
         do {
@@ -114,7 +118,7 @@ public struct SweepRunner {
         let reporter = makeReporter?(mine.count, pending.reduce(0) { $0 + $1.plannedEpochs })
         var executed = 0, skipped = 0
         var attempted = Set<String>(), held = Set<String>()
-        var failures: [SweepError] = []
+        var failures: [String] = []
         var pass = mine[...]
         while let config = pass.popFirst() {
             if shouldStop() { throw SweepError.interrupted(run: nil) }
@@ -145,18 +149,20 @@ public struct SweepRunner {
             reporter?.started(config)
             do {
                 try execute(config, in: directory, claim: claim, reporter: reporter)
-                try? fileManager.removeItem(at: directory.failed)
-                reporter?.finished(config, plannedEpochs: config.plannedEpochs)
+                try? fileManager.removeItem(at: directory.failure)
                 executed += 1
             } catch is RunInterrupted {
                 throw SweepError.interrupted(run: config.hash)
             } catch {
+                // Recorded, and the rest of the sweep still runs.
                 let failure = error as? SweepError
                     ?? .runFailed(run: config.hash, directory: directory.url.path, underlying: "\(error)")
-                failures.append(failure)
-                log("error: \(failure)")
-                try? AtomicFile.write(RunDirectory.failureRecord(failure), to: directory.failed)
+                let message = "\(failure)"
+                try? AtomicFile.write(message + "\n", to: directory.failure)
+                log("error: \(message)")
+                failures.append(message)
             }
+            reporter?.finished(config, plannedEpochs: config.plannedEpochs)
             // After a run, a worker looks again at the runs it passed: one
             // held then may have been released by a stopped process.
             if worker && pass.isEmpty { pass = mine.filter { !attempted.contains($0.hash) }[...] }
@@ -171,7 +177,7 @@ public struct SweepRunner {
             log("note: \(tables.incompleteRuns) incomplete run(s) in \(output.path) are not in the tables yet")
         }
         if !held.isEmpty { log("note: \(held.count) run(s) left to the live processes that hold them") }
-        guard failures.isEmpty else { throw SweepError.runsFailed(failures) }
+        if let first = failures.first { throw SweepError.runsFailed(count: failures.count, first: first) }
         return Result(executed: executed, skipped: skipped, heldElsewhere: held.count, tables: tables)
     }
 
@@ -193,26 +199,32 @@ public struct SweepRunner {
         } catch {
             throw SweepError.runFailed(run: config.hash, directory: directory.url.path, underlying: "\(error)")
         }
-        let expected = Array(config.schedule.schedule.reportedRounds)
+        let expected = Array(config.schedule.reportedRounds)
         let reported = outcome.rounds.map(\.round)
         // A run whose loss diverged stops there: a prefix ending in a diverged round is complete.
         let stoppedByDivergence = !reported.isEmpty && reported.count < expected.count
             && Array(expected.prefix(reported.count)) == reported && outcome.rounds.last!.status == .diverged
         guard reported == expected || stoppedByDivergence else {
             throw SweepError.badOutcome(run: config.hash, reason:
-                "rounds \(reported) but the \(config.schedule.schedule.kindName) schedule reports \(expected)"
+                "rounds \(reported) but the \(config.schedule.name) schedule reports \(expected)"
                 + " (fewer only when the last one diverged)")
         }
         var rows: [RunRow] = [], layers: [LayerRow] = []
+        let setupHash = config.setupHash, criterionHash = config.criterionHash
         for result in outcome.rounds {
+            // A diverged round has no accuracy, whatever the executor says.
+            let diverged = result.status == .diverged
             rows.append(RunRow(
-                model: config.model, dataset: config.dataset, criterion: config.criterion.label,
-                schedule: config.schedule.label, seed: config.seeds.run, round: result.round,
+                model: config.model, dataset: config.dataset, criterion: config.criterionLabel,
+                schedule: config.scheduleLabel, seed: config.seeds.run, round: result.round,
                 densityRequested: config.requestedDensity(afterRound: result.round),
-                densityAchieved: result.densityAchieved, testAccuracyFinal: result.testAccuracyFinal,
-                testAccuracyBest: result.testAccuracyBest, testLoss: result.testLoss, trainLoss: result.trainLoss,
+                densityAchieved: result.densityAchieved,
+                testAccuracyFinal: diverged ? nil : result.testAccuracyFinal,
+                testAccuracyBest: diverged ? nil : result.testAccuracyBest,
+                testLoss: diverged ? nil : result.testLoss, trainLoss: diverged ? nil : result.trainLoss,
                 epochs: result.epochs, wallSeconds: result.wallSeconds, status: result.status,
-                configHash: config.hash, gitCommit: gitCommit,
+                divergence: result.divergence, nanScores: result.nanScores,
+                configHash: config.hash, setupHash: setupHash, criterionHash: criterionHash, gitCommit: gitCommit,
                 trainExamples: outcome.trainExamples, dataNote: outcome.dataNote))
             for layer in result.layers {
                 guard layer.remaining >= 0 && layer.remaining <= layer.weights else {
@@ -220,8 +232,8 @@ public struct SweepRunner {
                         "layer \(layer.name) keeps \(layer.remaining) of \(layer.weights) weights")
                 }
                 layers.append(LayerRow(
-                    model: config.model, dataset: config.dataset, criterion: config.criterion.label,
-                    schedule: config.schedule.label, seed: config.seeds.run, round: result.round, layer: layer.name,
+                    model: config.model, dataset: config.dataset, criterion: config.criterionLabel,
+                    schedule: config.scheduleLabel, seed: config.seeds.run, round: result.round, layer: layer.name,
                     weights: layer.weights, remaining: layer.remaining, densityRequested: layer.requestedDensity,
                     configHash: config.hash))
             }
@@ -236,8 +248,14 @@ public struct SweepRunner {
     }
 }
 
+/// The top-level directory whose changes do not make a tree dirty: it holds
+/// the sweeps' outputs (`results/default/` is committed and regenerated by
+/// `make bench`), and outputs are not inputs.
+public let outputDirectoryName = "results"
+
 /// The current commit of the repository at `directory` (`git rev-parse
-/// HEAD`, with `-dirty` when tracked files are modified), or `"unknown"`.
+/// HEAD`, with `-dirty` when tracked files outside the top-level
+/// `results/` are modified), or `"unknown"`.
 public func currentGitCommit(in directory: URL) -> String {
     func git(_ arguments: [String]) -> (status: Int32, output: String)? {
         let process = Process()
@@ -252,6 +270,8 @@ public func currentGitCommit(in directory: URL) -> String {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
     guard let head = git(["rev-parse", "HEAD"]), head.status == 0, !head.output.isEmpty else { return "unknown" }
-    let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.output.isEmpty } ?? false
+    // `top` anchors the pattern at the repository root whatever `directory` is inside it.
+    let outsideOutputs = ":(top,exclude)\(outputDirectoryName)/"
+    let dirty = git(["status", "--porcelain", "--untracked-files=no", "--", outsideOutputs]).map { !$0.output.isEmpty } ?? false
     return head.output + (dirty ? "-dirty" : "")
 }

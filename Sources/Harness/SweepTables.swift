@@ -13,7 +13,7 @@ public struct SweepTables: Equatable, Sendable {
 
     /// File names inside the output directory.
     public static let runsFile = "runs.csv", layersFile = "layers.csv", summaryFile = "summary.csv",
-                      overlapFile = "overlap.csv", plotFile = "accuracy.svg"
+                      overlapFile = "overlap.csv", plotFile = "accuracy.svg", workbookFile = "tables.xlsx"
 
     /// Reads every complete run under `outputs[i]/runs/`. A run present in
     /// several directories (same hash) is taken from the first. Runs are
@@ -109,12 +109,21 @@ public struct SweepTables: Equatable, Sendable {
         return result
     }
 
-    /// Writes the four CSVs and `accuracy.svg` into `output`, each atomically.
+    /// Writes the four CSVs, `tables.xlsx` (the same tables as one workbook)
+    /// and `accuracy.svg` into `output`, each atomically.
     public func write(to output: URL) throws {
         try AtomicFile.write(CSV.document(runs), to: output.appendingPathComponent(SweepTables.runsFile))
         try AtomicFile.write(CSV.document(layers), to: output.appendingPathComponent(SweepTables.layersFile))
         try AtomicFile.write(CSV.document(summary), to: output.appendingPathComponent(SweepTables.summaryFile))
         try AtomicFile.write(CSV.document(overlap), to: output.appendingPathComponent(SweepTables.overlapFile))
+        let workbookURL = output.appendingPathComponent(SweepTables.workbookFile)
+        let workbookBytes: Data
+        do {
+            workbookBytes = try workbook().xlsx()
+        } catch {
+            throw FileError(workbookURL.path, "cannot build the workbook: \(error)")
+        }
+        try AtomicFile.write(workbookBytes, to: workbookURL)
         try AtomicFile.write(AccuracyPlot.svg(summary), to: output.appendingPathComponent(SweepTables.plotFile))
     }
 }

@@ -23,7 +23,16 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public var epochs: Int
     public var wallSeconds: Double
     public var status: RunStatus
+    /// Where the round diverged (status `diverged` only).
+    public var divergence: Divergence?
+    /// Scores that were NaN when the round's mask was chosen (counted low).
+    public var nanScores: Int
     public var configHash: String
+    /// The hash of the configuration less seeds and criterion: rows with the
+    /// same setup hash, criterion and density are one group of `summary.csv`.
+    public var setupHash: String
+    /// The hash of the criterion as configured (label, parameters, scope, control).
+    public var criterionHash: String
     public var gitCommit: String
     /// Training examples used; a partial data set shows here.
     public var trainExamples: Int?
@@ -33,7 +42,8 @@ public struct RunRow: CSVRow, Hashable, Sendable {
     public init(model: String, dataset: String, criterion: String, schedule: String, seed: UInt64, round: Int,
                 densityRequested: Double, densityAchieved: Double, testAccuracyFinal: Double?,
                 testAccuracyBest: Double?, testLoss: Double?, trainLoss: Double?, epochs: Int,
-                wallSeconds: Double, status: RunStatus, configHash: String, gitCommit: String,
+                wallSeconds: Double, status: RunStatus, divergence: Divergence? = nil, nanScores: Int = 0,
+                configHash: String, setupHash: String = "", criterionHash: String = "", gitCommit: String,
                 trainExamples: Int? = nil, dataNote: String? = nil) {
         self.trainExamples = trainExamples
         self.dataNote = dataNote
@@ -52,14 +62,19 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         self.epochs = epochs
         self.wallSeconds = wallSeconds
         self.status = status
+        self.divergence = divergence
+        self.nanScores = nanScores
         self.configHash = configHash
+        self.setupHash = setupHash
+        self.criterionHash = criterionHash
         self.gitCommit = gitCommit
     }
 
     public static let columns = [
         "model", "dataset", "criterion", "schedule", "seed", "round", "density_requested", "density_achieved",
         "test_accuracy_final", "test_accuracy_best", "test_loss", "train_loss", "epochs", "wall_seconds",
-        "status", "config_hash", "git_commit", "train_examples", "data_note",
+        "status", "diverged_epoch", "diverged_step", "diverged_loss", "nan_scores", "config_hash", "setup_hash",
+        "criterion_hash", "git_commit", "train_examples", "data_note",
     ]
 
     /// The columns that legitimately differ between two executions of the
@@ -70,7 +85,9 @@ public struct RunRow: CSVRow, Hashable, Sendable {
         [model, dataset, criterion, schedule, String(seed), String(round), CSV.number(densityRequested),
          CSV.number(densityAchieved), CSV.number(testAccuracyFinal), CSV.number(testAccuracyBest),
          CSV.number(testLoss), CSV.number(trainLoss), String(epochs), CSV.number(wallSeconds),
-         status.rawValue, configHash, gitCommit, trainExamples.map(String.init) ?? "", dataNote ?? ""]
+         status.rawValue, divergence.map { String($0.epoch) } ?? "", divergence.map { String($0.step) } ?? "",
+         divergence?.loss ?? "", String(nanScores), configHash, setupHash, criterionHash, gitCommit,
+         trainExamples.map(String.init) ?? "", dataNote ?? ""]
     }
 
     public init(_ row: CSVFields) throws {
@@ -93,7 +110,21 @@ public struct RunRow: CSVRow, Hashable, Sendable {
             throw row.fail("status", "\"\(statusText)\" is not one of ok, collapsed, diverged")
         }
         self.status = status
+        let divergedEpoch = try row.string("diverged_epoch")
+        if divergedEpoch.isEmpty {
+            divergence = nil
+        } else {
+            guard let epoch = Int(divergedEpoch), let step = Int(try row.string("diverged_step")) else {
+                throw row.fail("diverged_epoch", "\"\(divergedEpoch)\" with step \"\(try row.string("diverged_step"))\" is not a position")
+            }
+            var point = Divergence(epoch: epoch, step: step, loss: .nan)
+            point.loss = try row.string("diverged_loss")
+            divergence = point
+        }
+        nanScores = try row.int("nan_scores")
         configHash = try row.string("config_hash")
+        setupHash = try row.string("setup_hash")
+        criterionHash = try row.string("criterion_hash")
         gitCommit = try row.string("git_commit")
         let examples = try row.string("train_examples")
         if examples.isEmpty {
@@ -259,11 +290,25 @@ public struct SummaryRow: CSVRow, Hashable, Sendable {
     /// Welch 95% interval of that difference; `nil` unless both sides have n ≥ 2.
     public var diffCILow: Double?
     public var diffCIHigh: Double?
+    /// Which test gave the difference: `paired` (same seeds on both sides)
+    /// or `welch`; `nil` without a difference.
+    public var diffMethod: DifferenceMethod?
+    /// The runs' `setup_hash` (model, data, schedule, training, numerics).
+    public var setupHash: String
+
+    /// How `diff_vs_magnitude` and its interval were computed.
+    public enum DifferenceMethod: String, Hashable, Sendable {
+        /// Student-t on the per-seed differences (the seeds pair the runs).
+        case paired
+        /// Welch's unequal-variance t on the two samples.
+        case welch
+    }
 
     public init(model: String, dataset: String, criterion: String, schedule: String, density: String, n: Int,
                 mean: Double?, std: Double?, ciLow: Double?, ciHigh: Double?, collapsed: Int = 0, diverged: Int = 0,
                 bestMean: Double? = nil, densityAchievedMean: Double? = nil, diffVsMagnitude: Double? = nil,
-                diffCILow: Double? = nil, diffCIHigh: Double? = nil) {
+                diffCILow: Double? = nil, diffCIHigh: Double? = nil, diffMethod: DifferenceMethod? = nil,
+                setupHash: String = "") {
         self.model = model
         self.dataset = dataset
         self.criterion = criterion
@@ -281,21 +326,26 @@ public struct SummaryRow: CSVRow, Hashable, Sendable {
         self.diffVsMagnitude = diffVsMagnitude
         self.diffCILow = diffCILow
         self.diffCIHigh = diffCIHigh
+        self.diffMethod = diffMethod
+        self.setupHash = setupHash
     }
 
-    /// The columns that identify a row (what `compare` matches on).
+    /// The columns that identify a row (what `compare` matches on). Not the
+    /// setup hash: comparing across a numerics change is what `compare` is
+    /// for, and two setups with one key in one table are refused there.
     public var key: [String] { [model, dataset, criterion, schedule, density] }
 
     public static let columns = [
         "model", "dataset", "criterion", "schedule", "density", "n", "final_accuracy_mean", "final_accuracy_std",
         "final_accuracy_ci_low", "final_accuracy_ci_high", "n_collapsed", "n_diverged", "best_accuracy_mean",
-        "density_achieved_mean", "diff_vs_magnitude", "diff_ci_low", "diff_ci_high",
+        "density_achieved_mean", "diff_vs_magnitude", "diff_ci_low", "diff_ci_high", "diff_method", "setup_hash",
     ]
 
     public var fields: [String] {
         [model, dataset, criterion, schedule, density, String(n), CSV.number(mean), CSV.number(std),
          CSV.number(ciLow), CSV.number(ciHigh), String(collapsed), String(diverged), CSV.number(bestMean),
-         CSV.number(densityAchievedMean), CSV.number(diffVsMagnitude), CSV.number(diffCILow), CSV.number(diffCIHigh)]
+         CSV.number(densityAchievedMean), CSV.number(diffVsMagnitude), CSV.number(diffCILow), CSV.number(diffCIHigh),
+         diffMethod?.rawValue ?? "", setupHash]
     }
 
     public init(_ row: CSVFields) throws {
@@ -316,5 +366,14 @@ public struct SummaryRow: CSVRow, Hashable, Sendable {
         diffVsMagnitude = try row.optionalDouble("diff_vs_magnitude")
         diffCILow = try row.optionalDouble("diff_ci_low")
         diffCIHigh = try row.optionalDouble("diff_ci_high")
+        let method = try row.string("diff_method")
+        if method.isEmpty {
+            diffMethod = nil
+        } else if let parsed = DifferenceMethod(rawValue: method) {
+            diffMethod = parsed
+        } else {
+            throw row.fail("diff_method", "\"\(method)\" is not one of paired, welch")
+        }
+        setupHash = try row.string("setup_hash")
     }
 }

@@ -228,6 +228,20 @@ public final class Trainer {
         return Evaluation(loss: lossSum / Double(n), accuracy: Double(correct) / Double(n), count: dataset.count)
     }
 
+    /// Optimizer steps in one epoch.
+    public var stepsPerEpoch: Int { iterator.batchesPerEpoch }
+
+    /// Positions a fresh trainer at global step `step` (keeping weights,
+    /// masks and a fresh optimizer): the next step draws step `step`'s
+    /// minibatch and learning rate, and training runs the remaining steps.
+    /// This is late rewinding's resume point (Frankle et al. 2020).
+    public func start(atStep step: Int) {
+        precondition(globalStep == 0 && history.isEmpty, "start(atStep:) is for a trainer that has not trained yet")
+        let perEpoch = max(stepsPerEpoch, 1)
+        setPosition(epoch: step / perEpoch, stepInEpoch: step % perEpoch, globalStep: step,
+                    status: .inProgress, history: [])
+    }
+
     /// Resets the optimizer state and the step counters to the start of
     /// training (keeping the weights and masks): a new pruning round.
     public func restart() {

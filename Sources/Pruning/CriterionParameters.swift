@@ -3,6 +3,24 @@ public enum CriterionParameterValue: Hashable, Sendable, Codable, CustomStringCo
     case number(Double)
     case text(String)
 
+    /// A bare JSON number or string, as in a manifest.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let value): try container.encode(value)
+        case .text(let text): try container.encode(text)
+        }
+    }
+
     public var description: String {
         switch self {
         case .number(let value): return "\(value)"
@@ -52,6 +70,16 @@ public struct CriterionParameters: Sendable, Hashable, Codable, ExpressibleByDic
 
     public init(_ values: [String: CriterionParameterValue] = [:]) {
         self.values = values
+    }
+
+    /// A plain JSON object of name → value.
+    public init(from decoder: Decoder) throws {
+        values = try decoder.singleValueContainer().decode([String: CriterionParameterValue].self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
     }
 
     public init(dictionaryLiteral elements: (String, CriterionParameterValue)...) {

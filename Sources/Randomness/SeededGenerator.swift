@@ -35,7 +35,31 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     /// the data order): the same `(seed, stream)` always gives the same
     /// generator, and different streams do not overlap in practice.
     public init(seed: UInt64, stream: UInt64) {
-        self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ 0x5851_F42D_4C95_7F2D)
+        self.init(seed: SeededGenerator.derivedSeed(seed, stream: stream))
+    }
+
+    /// The seed of stream `stream` of `seed`: a non-linear 64-bit mix of the
+    /// pair, so distinct pairs give unrelated seeds (a collision is as
+    /// likely as between two random 64-bit numbers). Chained, it keys a
+    /// stream by a tuple, e.g. (run seed, purpose, round):
+    ///
+    /// ```swift
+    /// let maskSeed = SeededGenerator.derivedSeed(SeededGenerator.derivedSeed(run, stream: purpose), stream: round)
+    /// ```
+    ///
+    /// An additive rule such as `seed + round` would not do: run s at round
+    /// r + 1 would draw exactly what run s + 1 draws at round r.
+    @inlinable
+    public static func derivedSeed(_ seed: UInt64, stream: UInt64) -> UInt64 {
+        // splitmix64's finaliser is a bijection of 64-bit words; mixing the
+        // seed before the stream is folded in keeps (a, b) and (b, a) apart.
+        @inline(__always) func mix(_ value: UInt64) -> UInt64 {
+            var z = value &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        return mix(mix(seed) ^ (stream &* 0xD1B5_4A32_D192_ED03))
     }
 
     @inlinable

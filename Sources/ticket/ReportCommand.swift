@@ -5,11 +5,12 @@ import Harness
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Rebuild runs.csv, summary.csv, layers.csv, overlap.csv and accuracy.svg from run directories.",
+        abstract: "Rebuild runs.csv, summary.csv, layers.csv, overlap.csv, tables.xlsx and accuracy.svg from run directories.",
         discussion: """
             Reads every complete run under DIR/runs/ (several DIRs are merged, e.g. one per cluster shard; \
-            a run found twice is taken from the first DIR) and writes the tables into --out (default: the first DIR). \
-            Refused (exit 1, nothing written) while live sweep processes use the output directory, naming them.
+            a run found twice is taken from the first DIR), writes the tables into --out (default: the first DIR) \
+            and prints the summary as a table. Refused (exit 1, nothing written) while live sweep processes use \
+            the output directory, naming them.
             """
     )
 
@@ -35,6 +36,8 @@ struct ReportCommand: ParsableCommand {
             try tables.write(to: output)
             print("\(output.path): \(tables.runs.count) run rows, \(tables.summary.count) summary rows, "
                   + "\(tables.overlap.count) overlap rows")
+            print("")
+            print(SummaryText.render(tables.summary), terminator: "")
             if tables.incompleteRuns > 0 {
                 printError("note: \(tables.incompleteRuns) incomplete run(s) left out (interrupted or still running)")
             }

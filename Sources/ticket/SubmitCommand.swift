@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Datasets
 import Harness
 
 struct SubmitCommand: ParsableCommand {
@@ -58,8 +59,13 @@ struct SubmitCommand: ParsableCommand {
             guard workers > 0, cpusPerTask > 0 else { throw ValidationFailure("--workers and --cpus-per-task must be positive") }
             let manifestURL = URL(fileURLWithPath: manifest).standardizedFileURL
             let loaded = try SweepManifest.load(from: manifestURL)
-            let runs = loaded.expand()
-            for config in runs { _ = try PruningRunExecutor.experimentConfiguration(for: config).validated() }
+            // Fail here, not in W jobs: every data set present, every run buildable (the run hashes
+            // include the data's fingerprint, so the data is read once).
+            var locator = DataLocator.standard()
+            if let data { locator.roots.append(data) }
+            var sweepData = try SweepData.load(for: loaded, file: manifest, locator: locator)
+            let runs = loaded.expand(data: try sweepData.fingerprints(for: loaded))
+            for config in runs { _ = try config.experiment.validated() }
             let output = URL(fileURLWithPath: out).standardizedFileURL
             let name = loaded.name ?? manifestURL.deletingPathExtension().lastPathComponent
             let scripts = SlurmScripts(

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Harness
 import Networks
+import Pruning
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +12,8 @@ struct SweepCommand: ParsableCommand {
         discussion: """
         Each run lives in OUT/runs/<hash>/; finished runs are skipped and an interrupted run resumes \
         from its checkpoint, so rerunning the same command after Ctrl-C, SIGTERM or kill -9 completes \
-        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv and \
-        accuracy.svg.
+        the sweep with the same numbers. Writes OUT/runs.csv, summary.csv, layers.csv, overlap.csv, \
+        tables.xlsx (the same tables as a workbook) and accuracy.svg, and prints the summary as a table.
 
         Any number of sweep processes of the same manifest may share OUT, on any hosts that share its \
         file system: each run is claimed with a lock while it trains, so no run executes twice (a run \
@@ -26,7 +27,7 @@ struct SweepCommand: ParsableCommand {
 
         Exit status: 0 every run is done (or held by another live process); 1 error (bad manifest, \
         directory in use by another manifest, unwritable files); 2 some runs failed (each recorded in \
-        OUT/runs/<hash>/failed.json; the others went on); 3 stopped by SIGTERM/SIGINT with the state \
+        OUT/runs/<hash>/failed.txt; the others went on); 3 stopped by SIGTERM/SIGINT with the state \
         saved (rerun or resubmit to resume).
         """
     )
@@ -61,39 +62,32 @@ struct SweepCommand: ParsableCommand {
             guard checkpointMinutes >= 0, checkpointMinutes.isFinite else {
                 throw ValidationFailure("--checkpoint-minutes must be 0 or more")
             }
+            // First of all: a SIGTERM while the data loads must not kill the
+            // process; the runner sees the request before its first run.
+            if !dryRun { installStopHandlers() }
             let slice = try Shard(parsing: shard)
             guard !(worker && slice.count > 1) else { throw ValidationFailure("--worker takes every run; drop --shard") }
             let manifestURL = URL(fileURLWithPath: manifest)
-            let loaded = try SweepManifest.load(from: manifestURL)
-            let runs = loaded.expand()
+            let plan = try SweepManifest.load(from: manifestURL)
             let output = URL(fileURLWithPath: out)
-            // Fail before any training: every run's experiment must be buildable.
-            for config in runs {
-                _ = try PruningRunExecutor.experimentConfiguration(for: config).validated()
-            }
-            configureThreads(threads)
-            if dryRun {
-                let mine = slice.slice(runs)
-                var pending: [RunConfig] = []
-                for config in mine {
-                    let done = RunDirectory(output: output, config: config).isComplete(for: config)
-                    if !done { pending.append(config) }
-                    print("\(config.hash) \(done ? "done" : "pending") \(config.model) \(config.dataset) "
-                          + "\(config.criterion.label) \(config.schedule.label) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
-                }
-                let seconds = try estimatedSeconds(pending).reduce(0, +)
-                print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
-                      + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
-                return
-            }
             var locator = DataLocator.standard()
             if let data { locator.roots.append(data) }
-            let executor = PruningRunExecutor(locator: locator, warn: printError)
-            installStopHandlers()
+            configureThreads(threads)
+            if dryRun {
+                try listRuns(plan, slice: slice, output: output, locator: locator, threads: threads)
+                return
+            }
+            // Fail before any training: every data set present, every model
+            // fitting it, every run's experiment buildable.
+            var sweepData = try SweepData.load(for: plan, file: manifest, locator: locator)
+            for note in sweepData.notes { printError("warning: \(note)") }
+            let runs = plan.expand(data: try sweepData.fingerprints(for: plan))
+            for config in runs { _ = try config.experiment.validated() }
+            let executor = PruningRunExecutor(data: sweepData)
             executor.stopRequest = stopRequest
             executor.checkpointInterval = checkpointMinutes > 0 ? .milliseconds(Int64(checkpointMinutes * 60_000)) : nil
             let start = ContinuousClock.now
-            let runner = SweepRunner(runs: runs, output: output, shard: slice, worker: worker, planName: loaded.name ?? manifestURL.deletingPathExtension().lastPathComponent,
+            let runner = SweepRunner(runs: runs, output: output, shard: slice, worker: worker, planName: plan.name ?? manifestURL.deletingPathExtension().lastPathComponent,
                                      gitCommit: currentGitCommit(in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
                                      executor: executor, shouldStop: { stopRequest.isRequested })
             let result: SweepRunner.Result
@@ -111,8 +105,39 @@ struct SweepCommand: ParsableCommand {
             let held = result.heldElsewhere > 0 ? ", \(result.heldElsewhere) held by other processes" : ""
             print("sweep: \(result.executed) runs executed, \(result.skipped) skipped\(held), "
                   + String(format: "%.1f s; tables in %@", seconds, output.path))
+            print("")
+            print(SummaryText.render(result.tables.summary), terminator: "")
         }
     }
+}
+
+/// Prints every run of the slice (hash, done or pending, configuration)
+/// and an estimate of the pending work. A data set that is absent is said
+/// so; its runs are listed as pending without a hash (the hash includes the
+/// data's fingerprint).
+private func listRuns(_ plan: SweepManifest, slice: Shard, output: URL, locator: DataLocator, threads: Int) throws {
+    var fingerprints: [String: DataFingerprint] = [:]
+    for name in plan.datasets {
+        do {
+            let specification = DataSpecification(dataset: name, trainExamples: plan.training.trainExamples,
+                                                  normalization: plan.training.normalization)
+            fingerprints[name] = DataFingerprint(specification.prepare(try locator.load(named: name)))
+        } catch {
+            print("note: data set \(name) is absent (\(error)); its runs are listed as pending")
+        }
+    }
+    let mine = slice.slice(plan.expand(data: fingerprints))
+    var pending: [RunConfig] = []
+    for config in mine {
+        let resolved = config.experiment.data.fingerprint != nil
+        let done = resolved && RunDirectory(output: output, config: config).isComplete(for: config)
+        if !done { pending.append(config) }
+        print("\(resolved ? config.hash : "(no data)       ") \(done ? "done" : "pending") \(config.model) \(config.dataset) "
+              + "\(config.criterionLabel) \(config.scheduleLabel) seed=\(config.seeds.run) epochs=\(config.plannedEpochs)")
+    }
+    let seconds = try estimatedSeconds(pending).reduce(0, +)
+    print("\(pending.count) of \(mine.count) runs pending, \(pending.reduce(0) { $0 + $1.plannedEpochs }) epochs; "
+          + "estimated \(formatDuration(seconds)) at \(threads) thread(s) (from a timed training step per model)")
 }
 
 /// Estimates the wall time of each of `runs` from a few timed training
@@ -124,10 +149,10 @@ func estimatedSeconds(_ runs: [RunConfig]) throws -> [Double] {
         let isCIFAR = config.dataset.hasPrefix("cifar")
         let shape = isCIFAR ? FeatureShape(channels: 3, height: 32, width: 32) : FeatureShape(channels: 1, height: 28, width: 28)
         let classes = config.dataset == "cifar-100" ? 100 : 10
-        let key = "\(config.model)/\(shape)/\(config.training.batchSize)"
+        let batch = config.experiment.training.batchSize
+        let key = "\(config.model)/\(shape)/\(batch)"
         if perExample[key] == nil {
             let network = try ModelRegistry.make(config.model, inputShape: shape, classCount: classes, seed: 1)
-            let batch = config.training.batchSize
             let inputs = [Float](repeating: 0.5, count: batch * shape.count)
             let labels = [Int32](repeating: 1, count: batch)
             func step() {
@@ -143,7 +168,8 @@ func estimatedSeconds(_ runs: [RunConfig]) throws -> [Double] {
             for _ in 0..<steps { step() }
             perExample[key] = (ContinuousClock.now - start).seconds / Double(steps * batch)
         }
-        let trainExamples = Double(config.training.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
+        let trainExamples = Double(config.experiment.data.fingerprint?.train.count
+                                   ?? config.experiment.data.trainExamples ?? (isCIFAR ? 50_000 : 60_000))
         // Evaluation of the 10,000 test examples each epoch: a forward pass, about a third of a training step.
         seconds.append(Double(config.plannedEpochs) * perExample[key]! * (trainExamples + 10_000.0 / 3))
     }

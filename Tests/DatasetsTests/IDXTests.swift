@@ -181,6 +181,26 @@ final class IDXTests: XCTestCase {
         XCTAssertEqual(names, ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
     }
 
+    /// `ticket data info DIR` on a directory of unknown name with the
+    /// training split present and the test split missing names exactly the
+    /// missing files (it used to say "IDX files (...), CIFAR .bin batches or ...").
+    func testInspectingADirectoryWithOneSplitNamesTheMissingFiles() {
+        let fixtures = FixtureDirectory()
+        fixtures.write("train-images-idx3-ubyte.gz", gzipped(idxImages(count: 1, rows: 1, columns: 1)))
+        fixtures.write("train-labels-idx1-ubyte.gz", gzipped(idxLabels([1])))
+        guard case .missingFiles(let names)? = expectDatasetError(fixtures.path, { _ = try loadAnyDataset(at: fixtures.path) })
+        else { return XCTFail("expected missingFiles") }
+        XCTAssertEqual(names, ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"])
+    }
+
+    func testInspectingCIFARBatchesWithoutTheTestBatchNamesIt() {
+        let fixtures = FixtureDirectory()
+        fixtures.write("data_batch_1.bin", cifar10Records([1, 2]))
+        guard case .missingFiles(let names)? = expectDatasetError(fixtures.path, { _ = try loadAnyDataset(at: fixtures.path) })
+        else { return XCTFail("expected missingFiles") }
+        XCTAssertEqual(names, ["test_batch.bin"])
+    }
+
     func testMissingFileAndDirectoryAreRejected() {
         let path = "/nonexistent/ticketbench/file.gz"
         guard case .cannotOpen? = expectDatasetError(path, { _ = try IDX.readImages(path) }) else {

@@ -5,18 +5,8 @@ import XCTest
 
 /// Runs the built `ticket` executable, which sits next to the test bundle.
 private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let executable = try ticketExecutable(nextTo: Bundle(for: CLICommandTests.self))
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    let result = try runToCompletion(ticketExecutable(nextTo: Bundle(for: CLICommandTests.self)), arguments)
+    return (result.status, result.stdout, result.stderr)
 }
 
 final class CLICommandTests: XCTestCase {
@@ -76,12 +66,17 @@ final class CLICommandTests: XCTestCase {
     func testReportRebuildsTablesOfASweepDirectory() throws {
         let (dir, _) = try sweptDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let summary = dir.appendingPathComponent("summary.csv")
-        let written = try Data(contentsOf: summary)
+        let summary = dir.appendingPathComponent("summary.csv"), workbook = dir.appendingPathComponent("tables.xlsx")
+        let written = try Data(contentsOf: summary), writtenWorkbook = try Data(contentsOf: workbook)
         try FileManager.default.removeItem(at: summary)
+        try FileManager.default.removeItem(at: workbook)
         let result = try ticket(["report", dir.path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try Data(contentsOf: summary), written)
+        XCTAssertEqual(try Data(contentsOf: workbook), writtenWorkbook, "the workbook is rebuilt byte for byte")
+        // The printed table is the summary's rendering, after the one-line count.
+        let rows = try CSVTable.read(summary).rows(SummaryRow.self)
+        XCTAssertTrue(result.stdout.hasSuffix("\n\n" + SummaryText.render(rows)), result.stdout)
         let notADirectory = try ticket(["report", dir.appendingPathComponent("nothing").path])
         XCTAssertEqual(notADirectory.status, 1)
         XCTAssertTrue(notADirectory.stderr.contains("no runs directory"), notADirectory.stderr)

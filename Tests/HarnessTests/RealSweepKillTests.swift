@@ -94,5 +94,6 @@ final class RealSweepKillTests: XCTestCase {
                            try Data(contentsOf: killed.appendingPathComponent(table)), "\(table) differs")
         }
         XCTAssertEqual(try runsWithoutWallTime(clean), try runsWithoutWallTime(killed))
+        try assertWorkbooksMatch(clean, killed)
     }
 }

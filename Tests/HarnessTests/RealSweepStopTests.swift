@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 import Pruning
 import TicketTestSupport
 import XCTest
@@ -20,6 +21,14 @@ final class RealSweepStopTests: XCTestCase {
      "training": {"optimizer": "sgd", "learningRate": 0.05, "momentum": 0.9, "batchSize": 60,
                   "epochsPerRound": 2, "trainExamples": 6000}}
     """
+
+    /// The runs as the CLI expands them: their hashes include the vendored MNIST's fingerprint.
+    private func expandedRuns() throws -> [RunConfig] {
+        let plan = try SweepManifest.parse(Data(manifest.utf8))
+        var data = try SweepData.load(for: plan, file: "m.json",
+                                      locator: DataLocator(roots: [repositoryRoot + "/datasets"]))
+        return plan.expand(data: try data.fingerprints(for: plan))
+    }
 
     private func inRoundState(_ run: URL) -> InRoundCheckpoint? {
         let file = run.appendingPathComponent("in-round.ckpt")
@@ -46,7 +55,7 @@ final class RealSweepStopTests: XCTestCase {
 
         // Twice for each run in order: start the sweep, SIGTERM it while that run trains (a few
         // hundred ms in, at offsets that vary, so stops fall mid-epoch and elsewhere).
-        let runs = try SweepManifest.parse(Data(manifest.utf8)).expand()
+        let runs = try expandedRuns()
         var positions: [String] = []
         var midEpoch = 0, oneShotStopped = false, dataDependentStopped = false
         for (index, config) in (runs + runs).enumerated() {
@@ -65,8 +74,8 @@ final class RealSweepStopTests: XCTestCase {
             XCTAssertFalse(run.isComplete(for: config))
             positions.append("round \(state.header.round) epoch \(state.trainer.header.epoch) step \(state.trainer.header.stepInEpoch)")
             if state.trainer.header.stepInEpoch > 0 { midEpoch += 1 }
-            if case .earlyOneShot = config.schedule.schedule { oneShotStopped = true }
-            if config.criterion.name == "data-dependent" { dataDependentStopped = true }
+            if case .earlyOneShot = config.schedule { oneShotStopped = true }
+            if config.criterionLabel == "data-dependent" { dataDependentStopped = true }
         }
         XCTAssertGreaterThanOrEqual(midEpoch, 1, "stopped mid-epoch at least once: \(positions)")
         XCTAssertTrue(oneShotStopped && dataDependentStopped, "stopped inside a one-shot and a data-dependent run: \(positions)")
@@ -93,7 +102,7 @@ final class RealSweepStopTests: XCTestCase {
 
         // Every 60 ms; kill -9 once a run has an in-round checkpoint past its first epoch's start.
         let victim = try startTicketSweep(manifestURL, into: killed, extra: ["--checkpoint-minutes", "0.001"])
-        let runs = try SweepManifest.parse(Data(manifest.utf8)).expand().map { RunDirectory(output: killed, config: $0).url }
+        let runs = try expandedRuns().map { RunDirectory(output: killed, config: $0).url }
         let wasKilled = killDashNine(victim) {
             runs.lazy.compactMap(self.inRoundState).contains { $0.trainer.header.globalStep > 0 }
         }

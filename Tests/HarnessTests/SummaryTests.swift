@@ -3,11 +3,12 @@ import XCTest
 @testable import Harness
 
 func runRow(_ criterion: String, seed: UInt64, density: Double, accuracy: Double?, status: RunStatus = .ok,
-            schedule: String = "iterative") -> RunRow {
+            schedule: String = "iterative", setup: String = "s") -> RunRow {
     RunRow(model: "lenet", dataset: "mnist", criterion: criterion, schedule: schedule, seed: seed, round: 1,
            densityRequested: density, densityAchieved: density, testAccuracyFinal: accuracy,
            testAccuracyBest: accuracy.map { $0 + 0.01 }, testLoss: 0.1, trainLoss: 0.05, epochs: 2,
-           wallSeconds: 1, status: status, configHash: "h\(criterion)\(seed)", gitCommit: "c")
+           wallSeconds: 1, status: status, configHash: "h\(criterion)\(seed)\(setup)", setupHash: setup,
+           criterionHash: "c\(criterion)", gitCommit: "c")
 }
 
 final class SummaryTests: XCTestCase {
@@ -176,5 +177,70 @@ final class SummaryComparisonTests: XCTestCase {
         XCTAssertThrowsError(try SummaryComparison.compareFiles(baseline: a, candidate: b, maxStandardErrors: 3)) { error in
             XCTAssertTrue("\(error)".contains("appears twice"), "\(error)")
         }
+    }
+
+    // MARK: - Issue #10: what the statistics say they are
+
+    /// A diverged run that still carries an accuracy (its last good epoch)
+    /// is counted in n_diverged and nowhere else.
+    func testDivergedRunsAreLeftOutOfMeansIntervalsAndDifferences() throws {
+        let rows = [
+            runRow("magnitude", seed: 1, density: 0.5, accuracy: 0.80),
+            runRow("magnitude", seed: 2, density: 0.5, accuracy: 0.82),
+            runRow("magnitude", seed: 3, density: 0.5, accuracy: 0.10, status: .diverged),
+            runRow("random", seed: 1, density: 0.5, accuracy: 0.70),
+            runRow("random", seed: 2, density: 0.5, accuracy: 0.72),
+            runRow("random", seed: 3, density: 0.5, accuracy: 0.71),
+        ]
+        let summary = try Summary.aggregate(rows)
+        let magnitude = try XCTUnwrap(summary.first { $0.criterion == "magnitude" })
+        XCTAssertEqual(magnitude.n, 2)
+        XCTAssertEqual(magnitude.diverged, 1)
+        XCTAssertEqual(magnitude.mean!, 0.81, accuracy: 1e-12)
+        XCTAssertEqual(magnitude.bestMean!, 0.82, accuracy: 1e-12)
+        let random = try XCTUnwrap(summary.first { $0.criterion == "random" })
+        // Seeds {1,2,3} against {1,2}: not the same seeds, so Welch over the kept runs.
+        XCTAssertEqual(random.diffMethod, .welch)
+        XCTAssertEqual(random.diffVsMagnitude!, 0.71 - 0.81, accuracy: 1e-12)
+    }
+
+    func testIntervalOfTheMeanIsClippedToTheUnitInterval() throws {
+        let rows = [runRow("random", seed: 1, density: 0.5, accuracy: 0.99), runRow("random", seed: 2, density: 0.5, accuracy: 0.5)]
+        let row = try XCTUnwrap(Summary.aggregate(rows).first)
+        XCTAssertEqual(row.ciHigh, 1, "a t-interval of 0.99 and 0.5 reaches past 1")
+        XCTAssertEqual(row.ciLow, 0)
+    }
+
+    func testDiffMethodSaysPairedWhenTheSeedsPair() throws {
+        var rows: [RunRow] = []
+        for seed in 1...3 {
+            let offset = Double(seed) / 100
+            rows.append(runRow("magnitude", seed: UInt64(seed), density: 0.5, accuracy: 0.8 + offset))
+            rows.append(runRow("snip", seed: UInt64(seed), density: 0.5, accuracy: 0.81 + offset * 1.1))
+        }
+        let snip = try XCTUnwrap(Summary.aggregate(rows).first { $0.criterion == "snip" })
+        XCTAssertEqual(snip.diffMethod, .paired)
+        let csv = CSV.document([snip])
+        XCTAssertTrue(csv.contains(",paired,s\r\n"), csv)
+    }
+
+    /// Two training setups written to one directory: two groups, each
+    /// compared with its own setup's magnitude.
+    func testDifferentSetupsAreNeverAveragedTogether() throws {
+        let rows = [
+            runRow("magnitude", seed: 1, density: 0.5, accuracy: 0.80, setup: "a"),
+            runRow("magnitude", seed: 2, density: 0.5, accuracy: 0.82, setup: "a"),
+            runRow("magnitude", seed: 1, density: 0.5, accuracy: 0.50, setup: "b"),
+            runRow("magnitude", seed: 2, density: 0.5, accuracy: 0.52, setup: "b"),
+            runRow("random", seed: 1, density: 0.5, accuracy: 0.60, setup: "b"),
+            runRow("random", seed: 2, density: 0.5, accuracy: 0.62, setup: "b"),
+        ]
+        let summary = try Summary.aggregate(rows)
+        let magnitudes = summary.filter { $0.criterion == "magnitude" }
+        XCTAssertEqual(magnitudes.map(\.setupHash), ["a", "b"])
+        XCTAssertEqual(magnitudes.map(\.n), [2, 2])
+        XCTAssertEqual(magnitudes[0].mean!, 0.81, accuracy: 1e-12)
+        let random = try XCTUnwrap(summary.first { $0.criterion == "random" })
+        XCTAssertEqual(random.diffVsMagnitude!, 0.10, accuracy: 1e-12, "compared with setup b's magnitude only")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
 
@@ -80,6 +81,7 @@ final class SweepKillTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent(name)),
                            try Data(contentsOf: clean.appendingPathComponent(name)), name)
         }
+        try assertWorkbooksMatch(killed, clean)
         // Every run directory is complete, with all its files.
         for config in runs {
             let directory = RunDirectory(output: killed, config: config)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Pruning
 @testable import Harness
 
 /// A valid manifest; tests break one thing at a time in it.
@@ -62,11 +63,11 @@ final class SweepManifestTests: XCTestCase {
             .earlyOneShot(denseEpochs: 1, density: 0.125),
         ])
         XCTAssertEqual(manifest.seeds[1].initialization, 77)
-        XCTAssertEqual(manifest.seeds[1].dataOrder, SeedSet.derived(fromRun: 2).dataOrder)
-        XCTAssertEqual(manifest.training.milestones, [1])
+        XCTAssertEqual(manifest.seeds[1].dataOrder, RunSeeds(runSeed: 2).dataOrder)
+        XCTAssertEqual(manifest.training.training.schedule.milestones, [1])
         let runs = manifest.expand()
         XCTAssertEqual(runs.count, 1 * 1 * 3 * 2 * 3)
-        XCTAssertEqual(runs.prefix(4).map(\.criterion.label), ["magnitude", "data-dependent", "dd-end", "magnitude"])
+        XCTAssertEqual(runs.prefix(4).map(\.criterionLabel), ["magnitude", "data-dependent", "dd-end", "magnitude"])
         XCTAssertEqual(runs.prefix(4).map(\.seeds.run), [1, 1, 1, 2])
         XCTAssertEqual(Set(runs.map(\.hash)).count, runs.count, "every run must have its own hash")
         XCTAssertEqual(try parse(validManifest).expand(), runs, "expansion is deterministic")
@@ -88,17 +89,17 @@ final class SweepManifestTests: XCTestCase {
         XCTAssertEqual(control.control, .reinit)
         XCTAssertEqual(control.scope, .layerwise)
         XCTAssertEqual(control.excludedLayers, ["fc3.weight"])
-        XCTAssertEqual(manifest.criteria[0].control, CriterionConfig.Control.none)
+        XCTAssertEqual(manifest.criteria[0].control, TicketControl.none)
         XCTAssertEqual(manifest.criteria[0].scope, .global)
         assertMessage(failure(replacing(#"{"name": "magnitude"}"#, with: #"{"name": "magnitude", "control": "shuffle"}"#)),
                       hasPrefix: "m.json: criteria[0].control: \"shuffle\" is not one of \"none\", \"reinit\", \"shuffle-mask\"")
     }
 
     func testDerivedSeedsDifferByPurpose() {
-        let seeds = SeedSet.derived(fromRun: 1)
-        XCTAssertEqual(Set([seeds.initialization, seeds.dataOrder, seeds.mask, seeds.scoring]).count, 4)
-        XCTAssertNotEqual(SeedSet.derived(fromRun: 2), seeds)
-        XCTAssertEqual(SeedSet.derived(fromRun: 1), seeds)
+        let seeds = RunSeeds(runSeed: 1)
+        XCTAssertEqual(Set(RunSeeds.Purpose.allCases.map { seeds.seed(for: $0) }).count, RunSeeds.Purpose.allCases.count)
+        XCTAssertNotEqual(RunSeeds(runSeed: 2).seed(for: .mask), seeds.seed(for: .mask))
+        XCTAssertEqual(RunSeeds(runSeed: 1), seeds)
     }
 
     func testUnknownCriterionListsTheKnownOnes() {
@@ -158,5 +159,23 @@ final class SweepManifestTests: XCTestCase {
         XCTAssertThrowsError(try SweepManifest.load(from: URL(fileURLWithPath: "/nonexistent/x.json"))) { error in
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/x.json: cannot read"), "\(error)")
         }
+    }
+
+    // MARK: - Duplicate keys (issue #10)
+
+    func testADuplicateKeyIsRefusedWithItsPathWhereverItIs() {
+        let training = failure(replacing(#""learningRate": 0.1"#, with: #""learningRate": 0.1, "learningRate": 5.0"#))
+        XCTAssertTrue(training.hasPrefix(#"m.json: training.learningRate: duplicate: key "learningRate" appears twice"#), training)
+        let nested = failure(replacing(#"{"name": "magnitude"}"#, with: #"{"name": "magnitude", "scope": "global", "scope": "layerwise"}"#))
+        XCTAssertTrue(nested.hasPrefix(#"m.json: criteria[0].scope: duplicate:"#), nested)
+    }
+
+    func testTheSameKeyInSiblingObjectsAndKeyLikeStringsAreNotDuplicates() {
+        let scan = { (text: String) in DuplicateKeyScanner.firstDuplicate(in: Data(text.utf8)) }
+        XCTAssertNil(scan(#"{"a": [{"k": 1}, {"k": 2}], "b": {"k": "k"}, "c": "{\"c\": 1, \"c\": 2}"}"#))
+        XCTAssertNil(scan(#"{"x": {"y": 1}, "y": 2}"#))
+        XCTAssertEqual(scan(#"{"x": {"y": 1, "z": [1, {"q": 0}], "y": 2}}"#)?.path, "x.y")
+        XCTAssertEqual(scan(#"{"a\u0062": 1, "ab": 2}"#)?.key, "ab", "escapes are compared decoded")
+        XCTAssertEqual(scan(#"{"l": [{"m": {}}, {"m": 1, "m": 2}]}"#)?.path, "l[1].m")
     }
 }

@@ -20,8 +20,8 @@ final class FakeExecutor: RunExecutor {
         if hadCheckpoint { resumed.append(config.hash) }
         var rounds: [RoundOutcome] = []
         var epochsDone = 0
-        for round in config.schedule.schedule.reportedRounds {
-            for epoch in 1...config.training.epochsPerRound {
+        for round in config.schedule.reportedRounds {
+            for epoch in 1...config.experiment.training.epochs {
                 epochsDone += 1
                 progress(RunProgress(round: round, epoch: epoch, epochsDone: epochsDone))
             }
@@ -43,16 +43,16 @@ final class FakeExecutor: RunExecutor {
 
     private func result(_ config: RunConfig, round: Int) -> RoundOutcome {
         let density = config.requestedDensity(afterRound: round)
-        let criterionBonus = Double(config.criterion.label.utf8.reduce(0) { $0 + Int($1) } % 7) * 0.002
+        let criterionBonus = Double(config.criterionLabel.utf8.reduce(0) { $0 + Int($1) } % 7) * 0.002
         let seedNoise = Double(config.seeds.initialization % 100) * 0.0001
         let accuracy = 0.95 - 0.02 * log2(1 / density) + criterionBonus + seedNoise
-        var rng = SplitMix(state: config.seeds.initialization ^ UInt64(config.criterion.label.count))
+        var rng = SplitMix(state: config.seeds.initialization ^ UInt64(config.criterionLabel.count))
         let sizes = [("fc1", 300), ("fc2", 100)]
         let kept = sizes.map { _, n in (0..<n).map { _ in Double(rng.next() % 1_000_000) / 1_000_000 < density } }
         let mask = MaskSet(names: sizes.map(\.0), kept: kept)
         let layers = zip(sizes, kept).map { LayerCount(name: $0.0, weights: $0.1, remaining: $1.filter { $0 }.count) }
         return RoundOutcome(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
-                           testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.training.epochsPerRound,
+                           testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.experiment.training.epochs,
                            wallSeconds: Double(calls.count) * 0.25, status: density < 0.1 ? .collapsed : .ok,
                            layers: layers, mask: round == 0 ? nil : mask)
     }
@@ -140,21 +140,23 @@ final class SweepRunnerTests: XCTestCase {
         let victim = try runs()[4]
         executor.failOnce = [victim.hash]
         XCTAssertThrowsError(try sweep(interrupted, executor)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("1 run(s) failed"), "\(error)")
             XCTAssertTrue("\(error)".contains("run \(victim.hash) failed: ") && "\(error)".contains("simulated interruption"), "\(error)")
         }
         let victimDirectory = RunDirectory(output: interrupted, config: victim)
         XCTAssertFalse(victimDirectory.isComplete(for: victim))
         XCTAssertTrue(FileManager.default.fileExists(atPath: victimDirectory.config.path))
-        XCTAssertEqual(executor.calls.count, 27, "the failure did not block the runs after it")
-        XCTAssertTrue(victimDirectory.failureText?.contains("simulated interruption") == true, "recorded in failed.json")
-        XCTAssertEqual(try SweepTables.collect(from: [interrupted]).incompleteRuns, 1)
-        XCTAssertEqual(try CSVTable.read(interrupted.appendingPathComponent("runs.csv")).records.count, 45 - 3,
-                       "the tables hold the 26 runs that succeeded")
+        XCTAssertTrue(try String(contentsOf: victimDirectory.failure, encoding: .utf8).contains("simulated interruption"),
+                      "the failure is recorded in the run's directory")
+        XCTAssertEqual(executor.calls.count, 27, "a failing run does not block the rest of the sweep")
+        let partial = try CSVTable.read(interrupted.appendingPathComponent("runs.csv")).rows(RunRow.self)
+        XCTAssertFalse(partial.contains { $0.configHash == victim.hash }, "the tables hold the other runs only")
 
         let result = try sweep(interrupted, executor)
-        XCTAssertEqual(result.skipped, 26, "the finished runs are kept")
+        XCTAssertEqual(result.skipped, 26, "the runs that completed are kept")
+        XCTAssertEqual(result.executed, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: victimDirectory.failure.path), "a success clears the failure")
         XCTAssertEqual(executor.resumed, [victim.hash], "the failed run resumes from its checkpoint")
-        XCTAssertNil(victimDirectory.failureDate, "failed.json is removed once the run succeeds")
         XCTAssertEqual(try runsWithoutWallTime(interrupted), try runsWithoutWallTime(clean))
         XCTAssertNotEqual(try text(interrupted, "runs.csv"), try text(clean, "runs.csv"), "wall times differ here")
         for file in ["summary.csv", "layers.csv", "overlap.csv", "accuracy.svg"] {
@@ -211,7 +213,7 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(result.executed, 27)
         XCTAssertEqual(result.tables.runs.filter { $0.configHash == victim.hash }.map(\.status), [.ok, .diverged])
         let row = try XCTUnwrap(result.tables.summary.first {
-            $0.criterion == victim.criterion.label && $0.schedule == "iterative" && $0.density == "0.5"
+            $0.criterion == victim.criterionLabel && $0.schedule == "iterative" && $0.density == "0.5"
         })
         XCTAssertEqual(row.diverged, 1)
         XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")

@@ -25,11 +25,13 @@ public final class PruningExperiment {
     public var checkpointInterval: Duration?
     /// Persists an in-round checkpoint (the caller writes it atomically).
     public var onInRoundCheckpoint: ((InRoundCheckpoint) throws -> Void)?
+    /// Called after every optimizer step (round, step): observers and tests.
+    public var onStep: ((Int, StepInfo) -> Void)?
 
     public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
         self.configuration = configuration
         self.data = data
-        self.normalization = Normalization(computedFrom: data.train)
+        self.normalization = configuration.data.normalization.normalization(for: data.train)
         criterion = try CriterionRegistry.make(configuration.criterion, parameters: configuration.criterionParameters)
         try validate()
     }
@@ -73,7 +75,8 @@ public final class PruningExperiment {
         let shape = data.train.shape
         return try ModelRegistry.make(configuration.model,
                                       inputShape: FeatureShape(channels: shape.channels, height: shape.height, width: shape.width),
-                                      classCount: data.train.classCount, seed: seed)
+                                      classCount: data.train.classCount, seed: seed,
+                                      initializer: configuration.initializer)
     }
 
     /// Runs the experiment (or its remainder, after `checkpoint` and, within
@@ -95,7 +98,7 @@ public final class PruningExperiment {
 
     private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
                               checkpoint: ExperimentCheckpoint?, inRound: InRoundCheckpoint?) throws -> [RoundResult] {
-        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         var rewind: NetworkSnapshot? = rewindIteration == 0 ? initial : nil
         var results = checkpoint?.completedRounds ?? []
@@ -118,6 +121,7 @@ public final class PruningExperiment {
             let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
             var elapsedBefore = 0.0
             if let inRound, inRound.header.round == round {
+                // The in-round state holds the trainer's full position (late rewinding's included).
                 try resume(trainer, accumulator: accumulator, from: inRound)
                 let captured = inRound.tensors(prefixed: "rewind/")
                 if let capture, !captured.isEmpty {
@@ -126,6 +130,11 @@ public final class PruningExperiment {
                     capture.restore(snapshot)
                 }
                 elapsedBefore = inRound.header.elapsedSeconds
+            } else if round > 0, rewindIteration > 0 {
+                // Late rewinding (Frankle et al. 2020): a later round resumes at
+                // step k, with step k's data order and learning-rate position,
+                // and trains the remaining T - k steps.
+                trainer.start(atStep: rewindIteration)
             }
             try trainResumably(trainer) {
                 self.inRoundState(round: round, elapsed: elapsedBefore + (ContinuousClock.now - start).seconds,
@@ -139,7 +148,8 @@ public final class PruningExperiment {
             }
             var measured = trainer
             if round > 0, configuration.control != .none {
-                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round)
+                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
+                                            startStep: rewindIteration)
             }
             let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
             let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
@@ -150,7 +160,8 @@ public final class PruningExperiment {
             let finished = round == rounds || result.status == RoundStatus.diverged
             if !finished {
                 let state = pruningState(network, reference: rewind ?? initial, accumulated: accumulator?.sums)
-                var context = ScoringContext(maskSeed: configuration.seeds.mask &+ UInt64(round), oracle: oracle(for: network, round: round))
+                var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: round),
+                                             oracle: oracle(for: network, round: round))
                 let scores = try criterion.scores(for: state, context: &context)
                 let selection = try selectMasks(scores: scores, state: state, request: request(.fractionOfRemaining(rate)))
                 try setMasks(network, Dictionary(uniqueKeysWithValues: zip(state.layers.map(\.name), selection.masks.map { $0.map { $0 ? Float(1) : 0 } })))
@@ -172,7 +183,7 @@ public final class PruningExperiment {
 
     private func runOneShot(density: Double, denseEpochs: Int, inRound: InRoundCheckpoint?) throws -> RoundResult {
         let start = ContinuousClock.now
-        let network = try makeNetwork(seed: configuration.seeds.initialization)
+        let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
@@ -193,14 +204,17 @@ public final class PruningExperiment {
                 }
             }
             guard trainer.status == .inProgress else {
-                return roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
-                                   requested: density, collapsed: false, nanScores: 0, seconds: elapsed())
+                // Diverged while dense: the run's one result, recorded like any other.
+                let result = roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
+                                         requested: density, collapsed: false, nanScores: 0, seconds: elapsed())
+                try finishOneShot(result, network: network, density: density)
+                return result
             }
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
         if selection == nil {
-            var context = ScoringContext(maskSeed: configuration.seeds.mask, oracle: oracle(for: network, round: 0))
+            var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: 0), oracle: oracle(for: network, round: 0))
             let names = network.prunableTensors.map(\.name)
             // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
             let pruned = try pruneStepwise(
@@ -227,10 +241,14 @@ public final class PruningExperiment {
         let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: pruned.layers,
                                  requested: pruned.requestedDensity, collapsed: pruned.collapsed,
                                  nanScores: pruned.nanScores, seconds: elapsed())
+        try finishOneShot(result, network: network, density: density)
+        return result
+    }
+
+    private func finishOneShot(_ result: RoundResult, network: Network, density: Double) throws {
         try onRoundFinished?(result, currentMasks(network), ExperimentCheckpoint(
             completedRounds: [result], masks: [:], pendingLayers: [], pendingRequestedDensity: density,
             pendingNaNScores: 0, rewindValues: nil, finished: true))
-        return result
     }
 
     // MARK: - Stopping and resuming within a round
@@ -287,13 +305,16 @@ public final class PruningExperiment {
         var training = configuration.training
         if let epochs { training.epochs = epochs }
         let trainer = Trainer(network: network, data: data, configuration: training, normalization: normalization)
-        trainer.callbacks = extra + [EpochReporter { [weak self] record in self?.onEpoch?(round, record) }]
+        trainer.callbacks = extra + [ExperimentReporter(
+            epoch: { [weak self] record in self?.onEpoch?(round, record) },
+            step: { [weak self] step in self?.onStep?(round, step) })]
         return trainer
     }
 
     /// Trains the control for a ticket: its mask on fresh weights (`reinit`),
     /// or a shuffled mask on the ticket's rewind weights (`shuffle-mask`).
-    private func trainControl(masksOf ticket: Network, rewind: NetworkSnapshot, round: Int, epochs: Int? = nil) throws -> Trainer {
+    private func trainControl(masksOf ticket: Network, rewind: NetworkSnapshot, round: Int, epochs: Int? = nil,
+                              startStep: Int = 0) throws -> Trainer {
         let masks = ticket.prunableTensors.map { $0.mask! }
         let names = ticket.prunableTensors.map(\.name)
         let control: Network
@@ -302,15 +323,18 @@ public final class PruningExperiment {
         case .none:
             preconditionFailure("no control requested")
         case .reinit:
-            control = try makeNetwork(seed: configuration.seeds.mask ^ 0x5245_494E_4954 &+ UInt64(round))  // "REINIT"
+            control = try makeNetwork(seed: configuration.seeds.seed(for: .reinitialization, round: round))
         case .shuffleMask:
-            control = try makeNetwork(seed: configuration.seeds.initialization)
+            control = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
             try control.restore(rewind)
-            let shuffled = MaskControls.shuffled(masks.map { $0.map { $0 != 0 } }, seed: configuration.seeds.mask &+ UInt64(round))
+            let shuffled = MaskControls.shuffled(masks.map { $0.map { $0 != 0 } },
+                                                 seed: configuration.seeds.seed(for: .maskShuffle, round: round))
             controlMasks = shuffled.map { $0.map { $0 ? Float(1) : 0 } }
         }
         try setMasks(control, Dictionary(uniqueKeysWithValues: zip(names, controlMasks)))
         let trainer = makeTrainer(control, round: round, extra: [], epochs: epochs)
+        // The control trains exactly as the ticket does, late rewinding included.
+        if startStep > 0 { trainer.start(atStep: startStep) }
         // A stop here saves nothing: the round resumes from its last in-round checkpoint, which is exact too.
         trainer.stopRequest = stopRequest
         trainer.train()
@@ -324,7 +348,8 @@ public final class PruningExperiment {
 
     private func oracle(for network: Network, round: Int) -> GradientOracle {
         NetworkGradientOracle(network: network, data: data.train, normalization: normalization,
-                              batchSize: configuration.training.batchSize, seed: configuration.seeds.scoring &+ UInt64(round))
+                              batchSize: configuration.training.batchSize,
+                              seed: configuration.seeds.seed(for: .scoring, round: round))
     }
 
     private func pruningState(_ network: Network, reference: NetworkSnapshot, accumulated: [[Float]]?) -> PruningState {
@@ -360,23 +385,35 @@ public final class PruningExperiment {
         let epochs = trainer.history.filter { $0.epoch > fromEpoch }
         let accuracies = epochs.compactMap(\.testAccuracy)
         let total = layers.reduce(0) { $0 + $1.weights }
-        let status: RoundStatus
-        if case .diverged = trainer.status { status = .diverged } else { status = collapsed ? .collapsed : .ok }
+        let finite: (Double?) -> Double? = { value in value.flatMap { $0.isFinite ? $0 : nil } }
+        var status = collapsed ? RoundStatus.collapsed : .ok
+        var divergence: Divergence?
+        if case let .diverged(epoch, step, loss) = trainer.status {
+            // A diverged round has no accuracy: its last good epoch is not
+            // what the configuration trains to.
+            status = .diverged
+            divergence = Divergence(epoch: epoch + 1, step: step + 1, loss: loss)
+        }
         return RoundResult(
             round: round, requestedDensity: requested,
             achievedDensity: total == 0 ? 1 : Double(layers.reduce(0) { $0 + $1.remaining }) / Double(total),
             layers: layers,
-            finalTestAccuracy: epochs.last?.testAccuracy ?? .nan,
-            bestTestAccuracy: accuracies.max() ?? .nan,
-            finalTestLoss: epochs.last?.testLoss ?? .nan,
-            finalTrainLoss: epochs.last?.trainLoss ?? .nan,
-            epochs: epochs.count, status: status, wallSeconds: seconds, nanScores: nanScores)
+            finalTestAccuracy: divergence == nil ? finite(epochs.last?.testAccuracy) : nil,
+            bestTestAccuracy: divergence == nil ? accuracies.max() : nil,
+            finalTestLoss: divergence == nil ? finite(epochs.last?.testLoss) : nil,
+            finalTrainLoss: divergence == nil ? finite(epochs.last?.trainLoss) : nil,
+            epochs: epochs.count, status: status, wallSeconds: seconds, nanScores: nanScores, divergence: divergence)
     }
 }
 
-/// Forwards epoch records to a closure.
-private final class EpochReporter: TrainingCallback {
-    let report: (EpochRecord) -> Void
-    init(_ report: @escaping (EpochRecord) -> Void) { self.report = report }
-    func trainer(_ trainer: Trainer, didFinishEpoch record: EpochRecord) { report(record) }
+/// Forwards epoch records and steps to the experiment's observers.
+private final class ExperimentReporter: TrainingCallback {
+    let epoch: (EpochRecord) -> Void
+    let step: (StepInfo) -> Void
+    init(epoch: @escaping (EpochRecord) -> Void, step: @escaping (StepInfo) -> Void) {
+        self.epoch = epoch
+        self.step = step
+    }
+    func trainer(_ trainer: Trainer, didFinishEpoch record: EpochRecord) { epoch(record) }
+    func trainer(_ trainer: Trainer, didStep info: StepInfo) { step(info) }
 }

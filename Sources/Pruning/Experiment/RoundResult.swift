@@ -15,18 +15,41 @@ public struct RoundResult: Sendable, Hashable, Codable {
     public var requestedDensity: Double
     public var achievedDensity: Double
     public var layers: [LayerDensityRecord]
-    /// Test accuracy after the last epoch of the round.
-    public var finalTestAccuracy: Double
+    /// Test accuracy after the last epoch of the round; `nil` when the round
+    /// diverged (its last good epoch is not its result) or evaluated nothing.
+    public var finalTestAccuracy: Double?
     /// The best per-epoch test accuracy of the round (the study's metric; it
-    /// peeks at the test set, so it is reported separately, never chosen silently).
-    public var bestTestAccuracy: Double
-    public var finalTestLoss: Double
-    public var finalTrainLoss: Double
+    /// peeks at the test set, so it is reported separately, never chosen
+    /// silently); `nil` when the round diverged.
+    public var bestTestAccuracy: Double?
+    /// Losses are `nil` when not finite or not measured.
+    public var finalTestLoss: Double?
+    public var finalTrainLoss: Double?
     public var epochs: Int
     public var status: RoundStatus
     public var wallSeconds: Double
     /// Scores that were NaN when this round's mask was chosen.
     public var nanScores: Int
+    /// Where training diverged (status `diverged` only).
+    public var divergence: Divergence?
+}
+
+/// Where a round's training loss stopped being finite.
+public struct Divergence: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// 1-based epoch of the round.
+    public var epoch: Int
+    /// 1-based step within that epoch.
+    public var step: Int
+    /// The loss as text (`nan`, `inf`): JSON has no non-finite numbers.
+    public var loss: String
+
+    public init(epoch: Int, step: Int, loss: Double) {
+        self.epoch = epoch
+        self.step = step
+        self.loss = loss.isNaN ? "nan" : loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)"
+    }
+
+    public var description: String { "epoch \(epoch), step \(step): loss \(loss)" }
 }
 
 /// Requested vs achieved density of one layer, as recorded.

@@ -1,0 +1,45 @@
+import Foundation
+import Reports
+
+/// The four tables as one spreadsheet workbook (`tables.xlsx`), one sheet per
+/// CSV, for spreadsheets whose CSV import depends on the locale (a
+/// comma-decimal locale reads `0.125` as text or as 125).
+extension SweepTables {
+    /// The workbook's sheets: runs, summary, layers, overlap, named after the
+    /// CSV files and holding the same fields.
+    public func workbook() -> Workbook {
+        Workbook(sheets: [
+            Self.sheet(Self.runsFile, runs), Self.sheet(Self.summaryFile, summary),
+            Self.sheet(Self.layersFile, layers), Self.sheet(Self.overlapFile, overlap),
+        ])
+    }
+
+    /// Columns whose fields are names or codes, never numbers (a config hash
+    /// may be all digits). Every other column is numeric.
+    static let textColumns: Set<String> = [
+        "model", "dataset", "criterion", "schedule", "status", "config_hash", "git_commit", "data_note", "layer",
+        "collapsed", "criterion_a", "criterion_b", "diverged_loss", "setup_hash", "criterion_hash", "diff_method",
+    ]
+
+    /// The sheet of a table, named after its file (`runs.csv` → `runs`).
+    static func sheet<Row: CSVRow>(_ file: String, _ rows: [Row]) -> Worksheet {
+        let name = (file as NSString).deletingPathExtension
+        let numeric = Row.columns.map { !textColumns.contains($0) }
+        return Worksheet(name: name, header: Row.columns, rows: rows.map { row in
+            zip(row.fields, numeric).map { field, isNumeric in cell(field, numeric: isNumeric) }
+        })
+    }
+
+    /// A field as a cell: empty stays empty; in a numeric column the CSV's
+    /// canonical digits become a number (they read back as exactly the same
+    /// double), unless it is a whole number a double cannot hold exactly (a
+    /// seed above 2^53) or not a number at all: then it is kept as text, so
+    /// nothing is lost.
+    static func cell(_ field: String, numeric: Bool) -> Cell {
+        guard !field.isEmpty else { return .empty }
+        guard numeric, let value = Double(field), value.isFinite else { return .text(field) }
+        if let whole = Int64(field), whole.magnitude > 1 << 53 { return .text(field) }
+        if UInt64(field) != nil, Int64(field) == nil { return .text(field) }
+        return .number(value)
+    }
+}
