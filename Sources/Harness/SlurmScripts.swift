@@ -24,10 +24,13 @@ public struct SlurmScripts: Equatable, Sendable {
     public var dataDirectory: String?
     /// SIGTERM this many seconds before the time limit.
     public var signalSeconds: Int
+    /// Passed to `ticket sweep --checkpoint-minutes` (nil: its default).
+    public var checkpointMinutes: Double?
 
     public init(ticket: String, manifest: String, output: String, workingDirectory: String, jobName: String,
                 workers: Int, cpusPerTask: Int, time: String? = nil, partition: String? = nil, account: String? = nil,
-                memory: String? = nil, extraArguments: [String] = [], dataDirectory: String? = nil, signalSeconds: Int = 120) {
+                memory: String? = nil, extraArguments: [String] = [], dataDirectory: String? = nil, signalSeconds: Int = 120,
+                checkpointMinutes: Double? = nil) {
         self.ticket = ticket
         self.manifest = manifest
         self.output = output
@@ -42,6 +45,7 @@ public struct SlurmScripts: Equatable, Sendable {
         self.extraArguments = extraArguments
         self.dataDirectory = dataDirectory
         self.signalSeconds = signalSeconds
+        self.checkpointMinutes = checkpointMinutes
     }
 
     /// `DIR/slurm`, where the scripts and the job logs go.
@@ -62,6 +66,7 @@ public struct SlurmScripts: Equatable, Sendable {
         lines += extraArguments.map { "#SBATCH \($0)" }
         var command = [ticket, "sweep", manifest, "--out", output, "--worker"].map(shellQuoted)
         if let dataDirectory { command += ["--data", shellQuoted(dataDirectory)] }
+        if let checkpointMinutes { command += ["--checkpoint-minutes", CSV.number(checkpointMinutes)] }
         command += ["--threads", "\"${SLURM_CPUS_PER_TASK:-1}\""]
         lines += ["# exec: the worker itself receives Slurm's SIGTERM, checkpoints and exits 3.",
                   "exec " + command.joined(separator: " ")]

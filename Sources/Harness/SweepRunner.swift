@@ -37,7 +37,7 @@ public struct RunInterrupted: Error, CustomStringConvertible, Sendable {
 /// Runs a sweep into an output directory that any number of sweep processes
 /// of the same manifest may share: joins the directory (`DirectoryLock`),
 /// claims each run before executing it (`RunClaim`), skips runs that are
-/// complete or claimed elsewhere, records a failing run in its `failed.json`
+/// complete or claimed elsewhere, records a failing run in its `failed.txt`
 /// and goes on, and rebuilds the tables from all complete run directories
 /// under the table lock.
 ///

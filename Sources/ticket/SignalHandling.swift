@@ -29,7 +29,7 @@ enum ExitStatus {
     static let done: Int32 = 0
     /// An error before or around the runs (bad manifest, refused lock, unwritable directory).
     static let error: Int32 = 1
-    /// Some runs failed (each recorded in its `failed.json`); every other run was done.
+    /// Some runs failed (each recorded in its `failed.txt`); every other run was done.
     static let runsFailed: Int32 = 2
     /// Stopped by SIGTERM or SIGINT: the run in flight saved a checkpoint and
     /// released its claim; rerun or resubmit to resume it exactly.

@@ -50,6 +50,9 @@ struct SubmitCommand: ParsableCommand {
     @Option(help: "Directory with data sets besides datasets/, passed to the workers' --data.")
     var data: String?
 
+    @Option(help: "The workers' --checkpoint-minutes (default: ticket sweep's, 5).")
+    var checkpointMinutes: Double?
+
     @Flag(help: "Print the scripts and the estimate; submit nothing, write nothing.")
     var dryRun = false
 
@@ -57,6 +60,9 @@ struct SubmitCommand: ParsableCommand {
         try reportingErrors {
             guard slurm else { throw ValidationFailure("give --slurm (the only scheduler supported)") }
             guard workers > 0, cpusPerTask > 0 else { throw ValidationFailure("--workers and --cpus-per-task must be positive") }
+            if let checkpointMinutes, !(checkpointMinutes >= 0 && checkpointMinutes.isFinite) {
+                throw ValidationFailure("--checkpoint-minutes must be 0 or more")
+            }
             let manifestURL = URL(fileURLWithPath: manifest).standardizedFileURL
             let loaded = try SweepManifest.load(from: manifestURL)
             // Fail here, not in W jobs: every data set present, every run buildable (the run hashes
@@ -72,7 +78,8 @@ struct SubmitCommand: ParsableCommand {
                 ticket: try executablePath(), manifest: manifestURL.path, output: output.path,
                 workingDirectory: FileManager.default.currentDirectoryPath, jobName: "ticket-\(name)",
                 workers: workers, cpusPerTask: cpusPerTask, time: time, partition: partition, account: account,
-                memory: mem, extraArguments: sbatchArg, dataDirectory: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+                memory: mem, extraArguments: sbatchArg, dataDirectory: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                checkpointMinutes: checkpointMinutes)
             if dryRun {
                 print("# \(scripts.scriptDirectory)/worker.sbatch\n\(scripts.worker)")
                 print("# \(scripts.scriptDirectory)/report.sbatch\n\(scripts.report(afterWorkerJob: "<worker job id>"))")
