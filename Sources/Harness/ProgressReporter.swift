@@ -103,10 +103,7 @@ public final class ProgressReporter {
 
     private func describe(_ config: RunConfig) -> String {
         var text = "\(config.model)/\(config.dataset) \(config.criterionLabel) \(config.scheduleLabel)"
-        switch config.schedule {
-        case .earlyOneShot(_, let density), .atInitialization(let density): text += " d=\(CSV.number(density))"
-        case .iterative: break
-        }
+        if let density = config.schedule.targetDensity { text += " d=\(CSV.number(density))" }
         return text + " seed \(config.seeds.run)"
     }
 

@@ -33,37 +33,13 @@ public final class PruningExperiment {
     }
 
     private func validate() throws {
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
-            guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
-            guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
-        case let .earlyOneShot(denseEpochs, density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-            guard denseEpochs >= 1, denseEpochs < configuration.training.epochs else {
-                throw PruningError.invalidAmount("early one-shot needs 1 ≤ dense epochs (\(denseEpochs)) < epochs (\(configuration.training.epochs))")
-            }
-        case let .atInitialization(density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-        }
-        try Self.checkCompatibility(of: criterion, with: configuration.schedule)
+        try Self.checkCompatibility(of: criterion, with: configuration.schedule, epochsPerRound: configuration.training.epochs)
     }
 
     /// Whether `criterion` can run under `schedule` at all (before any data is loaded).
-    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule) throws {
-        switch schedule {
-        case .iterative:
-            if criterion.pruningSteps > 1 {
-                throw PruningError.invalidParameter(criterion: criterion.name,
-                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
-            }
-        case .earlyOneShot:
-            break
-        case .atInitialization:
-            if criterion.requirements.contains(.accumulatedGradients) {
-                throw PruningError.missingInput(criterion: criterion.name,
-                    "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
-            }
+    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule, epochsPerRound: Int) throws {
+        if let problem = schedule.definition.problem(with: criterion, epochsPerRound: epochsPerRound) {
+            throw PruningError.invalidParameter(criterion: criterion.name, problem)
         }
     }
 
@@ -78,19 +54,14 @@ public final class PruningExperiment {
     /// Runs the experiment (or its remainder, after `checkpoint`) and returns every round's result.
     public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil) throws -> [RoundResult] {
         if let checkpoint, checkpoint.finished { return checkpoint.completedRounds }
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint)
-        case let .earlyOneShot(denseEpochs, density):
-            return [try runOneShot(density: density, denseEpochs: denseEpochs)]
-        case let .atInitialization(density):
-            return [try runOneShot(density: density, denseEpochs: 0)]
-        }
+        return try configuration.schedule.definition.run(self, resumingFrom: checkpoint)
     }
 
     // MARK: - Iterative
 
-    private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
+    /// The iterative pipeline (`IterativeSchedule`): rounds of training,
+    /// scoring, pruning and rewinding, a checkpoint after each.
+    func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
                               checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
@@ -178,7 +149,9 @@ public final class PruningExperiment {
 
     // MARK: - One-shot (early and at initialisation)
 
-    private func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
+    /// The one-shot pipeline (`EarlyOneShotSchedule`, `AtInitializationSchedule`):
+    /// `denseEpochs` of dense training (0: none), one prune to `density`, training on.
+    func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
         let start = ContinuousClock.now
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
