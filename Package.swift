@@ -35,7 +35,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         // Generic report formats (the xlsx workbook); knows nothing of the harness.
-        .target(name: "Reports", dependencies: ["CZlib"], exclude: ["README.md"]),
+        .target(name: "Reports", dependencies: ["CZlib", "Pruning"], exclude: ["README.md"]),
         .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness", "Reports"], exclude: ["README.md"],
                 swiftSettings: numericSettings),
         .executableTarget(
@@ -47,6 +47,7 @@ let package = Package(
                 "Networks",
                 "Pruning",
                 "Harness",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Reports
 import Networks
 import Pruning
 
@@ -18,10 +19,14 @@ public final class PruningRunExecutor: RunExecutor {
     public var stopRequest: StopRequest?
     /// How often a round saves its in-round state while it trains (`nil`: only on a stop).
     public var checkpointInterval: Duration? = .seconds(300)
+    /// Dense prefixes trained once per sweep and shared by the runs that
+    /// differ only in criterion or target density (`nil`: none shared).
+    public let prefixCache: DensePrefixCache?
 
     /// `data` holds every data set the runs name (see `SweepData.load`).
-    public init(data: SweepData) {
+    public init(data: SweepData, sharesDensePrefixes: Bool = true) {
         self.data = data
+        prefixCache = sharesDensePrefixes ? DensePrefixCache() : nil
     }
 
     /// The run's data, checked against the fingerprint in its hash: a run
@@ -61,6 +66,7 @@ public final class PruningRunExecutor: RunExecutor {
         experiment.stopRequest = stopRequest
         experiment.checkpointInterval = checkpointInterval
         experiment.onInRoundCheckpoint = { state in try AtomicFile.write(state.encoded(), to: inRoundURL) }
+        experiment.prefixCache = prefixCache
         let epochsPerRound = config.experiment.training.epochs
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
         var epochsDone = resumedRounds * epochsPerRound + (inRound?.trainer.header.epoch ?? 0)

@@ -1,3 +1,4 @@
+import Reports
 import Datasets
 import Networks
 import Pruning

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The layout of one run's directory, `DIR/runs/<hash>/`:
 ///

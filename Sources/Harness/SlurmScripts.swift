@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The two batch scripts of a sweep on a Slurm cluster (`ticket submit`):
 /// an array of workers that share the sweep directory, each taking runs

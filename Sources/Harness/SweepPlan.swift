@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The run list of the manifest a directory's sweep processes run,
 /// `DIR/plan.json`: what `ticket status` counts as pending (a run not yet
@@ -70,10 +71,7 @@ extension RunConfig {
     /// e.g. `lenet-300-100/mnist magnitude early-one-shot d=0.25 seed 1`.
     public var displayName: String {
         var text = "\(model)/\(dataset) \(criterionLabel) \(scheduleLabel)"
-        switch schedule {
-        case .earlyOneShot(_, let density), .atInitialization(let density): text += " d=\(CSV.number(density))"
-        case .iterative: break
-        }
+        if let density = schedule.targetDensity { text += " d=\(CSV.number(density))" }
         return text + " seed \(seeds.run)"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// Why a sweep stopped.
 public enum SweepError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// Where a sweep directory stands, read without taking any lock a sweep
 /// process needs (`ticket status`): each run of the plan (and any other run

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Harness
+import Reports
 import Networks
 import Pruning
 

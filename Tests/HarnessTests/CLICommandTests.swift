@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// Runs the built `ticket` executable, which sits next to the test bundle.
 private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

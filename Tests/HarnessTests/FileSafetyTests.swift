@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Harness
+@testable import Reports
 
 func makeTemporaryDirectory(_ name: String = #function) throws -> URL {
     let url = FileManager.default.temporaryDirectory

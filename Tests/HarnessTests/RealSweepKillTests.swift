@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// Starts the real `ticket sweep MANIFEST --out OUTPUT --threads 1` (plus
 /// `extra` arguments) from the repository root, where the vendored MNIST is.

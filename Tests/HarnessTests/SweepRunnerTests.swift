@@ -1,6 +1,8 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// Produces deterministic results from the config alone, keeps a checkpoint
 /// after each round like a real trainer, and can be told to fail in the

@@ -224,4 +224,28 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(results.map(\.status), [.diverged])
         XCTAssertEqual(finished, 1, "the harness needs the round's mask and checkpoint")
     }
+
+    /// Runs that share a dense prefix (iterative round 0; the dense epochs of
+    /// early one-shot) train it once and give exactly the results of training
+    /// it each time, whatever the criterion.
+    func testSharedDensePrefixesGiveTheResultsOfTrainingEachSeparately() throws {
+        let criteria = ["magnitude", "data-dependent", "random"]
+        let schedules: [PruningSchedule] = [
+            .iterative(rate: 0.5, rounds: 2, rewindIteration: 0), .iterative(rate: 0.5, rounds: 1, rewindIteration: 5),
+            .earlyOneShot(denseEpochs: 1, density: 0.5), .earlyOneShot(denseEpochs: 1, density: 0.25),
+        ]
+        let cache = DensePrefixCache()
+        for schedule in schedules {
+            for criterion in criteria {
+                let configuration = toyConfiguration(criterion: criterion, schedule: schedule, epochs: 2)
+                let alone = try PruningExperiment(configuration: configuration, data: toyData()).run()
+                let experiment = try PruningExperiment(configuration: configuration, data: toyData())
+                experiment.prefixCache = cache
+                XCTAssertEqual(timeless(try experiment.run()), timeless(alone), "\(criterion) \(schedule)")
+            }
+        }
+        // Two iterative prefixes (rewind 0 and 5) and one dense epoch shared by both densities.
+        XCTAssertEqual(cache.misses, 3)
+        XCTAssertEqual(cache.hits, 3 * 4 - 3)
+    }
 }

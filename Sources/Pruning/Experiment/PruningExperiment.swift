@@ -25,8 +25,13 @@ public final class PruningExperiment {
     public var checkpointInterval: Duration?
     /// Persists an in-round checkpoint (the caller writes it atomically).
     public var onInRoundCheckpoint: ((InRoundCheckpoint) throws -> Void)?
+    /// The in-round state `run` resumes from (set by `run` for the schedule's pipeline).
+    private var resumingInRound: InRoundCheckpoint?
     /// Called after every optimizer step (round, step): observers and tests.
     public var onStep: ((Int, StepInfo) -> Void)?
+    /// Dense prefixes shared with other experiments of a sweep (see
+    /// `DensePrefixCache`); `nil` trains every prefix.
+    public var prefixCache: DensePrefixCache?
 
     public init(configuration: ExperimentConfiguration, data: DatasetPair) throws {
         self.configuration = configuration
@@ -37,37 +42,13 @@ public final class PruningExperiment {
     }
 
     private func validate() throws {
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
-            guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
-            guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
-        case let .earlyOneShot(denseEpochs, density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-            guard denseEpochs >= 1, denseEpochs < configuration.training.epochs else {
-                throw PruningError.invalidAmount("early one-shot needs 1 ≤ dense epochs (\(denseEpochs)) < epochs (\(configuration.training.epochs))")
-            }
-        case let .atInitialization(density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-        }
-        try Self.checkCompatibility(of: criterion, with: configuration.schedule)
+        try Self.checkCompatibility(of: criterion, with: configuration.schedule, epochsPerRound: configuration.training.epochs)
     }
 
     /// Whether `criterion` can run under `schedule` at all (before any data is loaded).
-    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule) throws {
-        switch schedule {
-        case .iterative:
-            if criterion.pruningSteps > 1 {
-                throw PruningError.invalidParameter(criterion: criterion.name,
-                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
-            }
-        case .earlyOneShot:
-            break
-        case .atInitialization:
-            if criterion.requirements.contains(.accumulatedGradients) {
-                throw PruningError.missingInput(criterion: criterion.name,
-                    "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
-            }
+    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule, epochsPerRound: Int) throws {
+        if let problem = schedule.definition.problem(with: criterion, epochsPerRound: epochsPerRound) {
+            throw PruningError.invalidParameter(criterion: criterion.name, problem)
         }
     }
 
@@ -84,20 +65,17 @@ public final class PruningExperiment {
     public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil,
                     inRound: InRoundCheckpoint? = nil) throws -> [RoundResult] {
         if let checkpoint, checkpoint.finished { return checkpoint.completedRounds }
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint, inRound: inRound)
-        case let .earlyOneShot(denseEpochs, density):
-            return [try runOneShot(density: density, denseEpochs: denseEpochs, inRound: inRound)]
-        case let .atInitialization(density):
-            return [try runOneShot(density: density, denseEpochs: 0, inRound: inRound)]
-        }
+        resumingInRound = inRound
+        defer { resumingInRound = nil }
+        return try configuration.schedule.definition.run(self, resumingFrom: checkpoint)
     }
 
     // MARK: - Iterative
 
-    private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
-                              checkpoint: ExperimentCheckpoint?, inRound: InRoundCheckpoint?) throws -> [RoundResult] {
+    /// The iterative pipeline (`IterativeSchedule`): rounds of training,
+    /// scoring, pruning and rewinding, a checkpoint after each.
+    func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
+                              checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         var rewind: NetworkSnapshot? = rewindIteration == 0 ? initial : nil
@@ -112,54 +90,75 @@ public final class PruningExperiment {
                 rewind = snapshot
             }
         }
+        let needsGradients = criterion.requirements.contains(.accumulatedGradients)
+        let prefixKey = DensePrefixCache.key(configuration, kind: "iterative round 0, rewind to step \(rewindIteration)")
         for round in results.count...rounds {
             let start = ContinuousClock.now
             // Survivors go back to their rewind values (round 0: the initialisation).
             try network.restore(rewind ?? initial)
-            let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
-            let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
-            let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
-            var elapsedBefore = 0.0
-            if let inRound, inRound.header.round == round {
-                // The in-round state holds the trainer's full position (late rewinding's included).
-                try resume(trainer, accumulator: accumulator, from: inRound)
-                let captured = inRound.tensors(prefixed: "rewind/")
-                if let capture, !captured.isEmpty {
-                    var snapshot = initial
-                    for (name, values) in captured { snapshot.values[name] = values }
-                    capture.restore(snapshot)
+            let result: RoundResult
+            let accumulated: [[Float]]?
+            // Resuming inside this round (its trainer state saved at a stop or periodically)?
+            let inRound = resumingInRound.flatMap { $0.header.round == round ? $0 : nil }
+            if round == 0, inRound == nil, let shared = prefixCache?.entry(prefixKey),
+               let trained = shared.trainedWeights, let sharedResult = shared.result {
+                // The same dense round another run of the sweep trained.
+                try network.restore(trained)
+                if rewindIteration > 0 { rewind = shared.rewindWeights }
+                accumulated = shared.gradients
+                result = sharedResult
+            } else {
+                // Round 0 collects G for whoever shares it, whatever this criterion needs.
+                var accumulator = needsGradients || (round == 0 && prefixCache != nil) ? GradientAccumulator(network: network) : nil
+                let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
+                let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
+                var elapsedBefore = 0.0
+                if let inRound {
+                    // The in-round state holds the trainer's full position (late rewinding's included).
+                    accumulator = try resume(trainer, accumulator: accumulator, needsGradients: needsGradients, from: inRound)
+                    let captured = inRound.tensors(prefixed: "rewind/")
+                    if let capture, !captured.isEmpty {
+                        var snapshot = initial
+                        for (name, values) in captured { snapshot.values[name] = values }
+                        capture.restore(snapshot)
+                    }
+                    elapsedBefore = inRound.header.elapsedSeconds
+                } else if round > 0, rewindIteration > 0 {
+                    // Late rewinding (Frankle et al. 2020): a later round resumes at
+                    // step k, with step k's data order and learning-rate position,
+                    // and trains the remaining T - k steps.
+                    trainer.start(atStep: rewindIteration)
                 }
-                elapsedBefore = inRound.header.elapsedSeconds
-            } else if round > 0, rewindIteration > 0 {
-                // Late rewinding (Frankle et al. 2020): a later round resumes at
-                // step k, with step k's data order and learning-rate position,
-                // and trains the remaining T - k steps.
-                trainer.start(atStep: rewindIteration)
-            }
-            try trainResumably(trainer) {
-                self.inRoundState(round: round, elapsed: elapsedBefore + (ContinuousClock.now - start).seconds,
-                                  trainer: trainer, accumulator: accumulator, capture: capture, selection: nil)
-            }
-            if round == 0, rewindIteration > 0 {
-                guard let captured = capture?.snapshot else {
-                    throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
+                try trainResumably(trainer) { [accumulator] in
+                    self.inRoundState(round: round, elapsed: elapsedBefore + (ContinuousClock.now - start).seconds,
+                                      trainer: trainer, accumulator: accumulator, capture: capture, selection: nil)
                 }
-                rewind = captured
-            }
-            var measured = trainer
-            if round > 0, configuration.control != .none {
-                measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
-                                            startStep: rewindIteration)
-            }
-            let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
-            let result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
+                if round == 0, rewindIteration > 0 {
+                    guard let captured = capture?.snapshot else {
+                        throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
+                    }
+                    rewind = captured
+                }
+                var measured = trainer
+                if round > 0, configuration.control != .none {
+                    measured = try trainControl(masksOf: network, rewind: rewind ?? initial, round: round,
+                                                startStep: rewindIteration)
+                }
+                let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
+                result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
                                      requested: pending.requested, collapsed: collapsed, nanScores: pending.nanScores,
                                      seconds: elapsedBefore + (ContinuousClock.now - start).seconds)
+                accumulated = accumulator?.sums
+                if round == 0, let prefixCache, let sums = accumulator?.sums {
+                    prefixCache.store(.init(trainedWeights: network.snapshot(), rewindWeights: rewindIteration > 0 ? rewind : nil,
+                                            result: result, trainer: nil, gradients: sums), as: prefixKey)
+                }
+            }
             results.append(result)
             let trainedMasks = currentMasks(network)
             let finished = round == rounds || result.status == RoundStatus.diverged
             if !finished {
-                let state = pruningState(network, reference: rewind ?? initial, accumulated: accumulator?.sums)
+                let state = pruningState(network, reference: rewind ?? initial, accumulated: needsGradients ? accumulated : nil)
                 var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: round),
                                              oracle: oracle(for: network, round: round))
                 let scores = try criterion.scores(for: state, context: &context)
@@ -181,26 +180,43 @@ public final class PruningExperiment {
 
     // MARK: - One-shot (early and at initialisation)
 
-    private func runOneShot(density: Double, denseEpochs: Int, inRound: InRoundCheckpoint?) throws -> RoundResult {
+    /// The one-shot pipeline (`EarlyOneShotSchedule`, `AtInitializationSchedule`):
+    /// `denseEpochs` of dense training (0: none), one prune to `density`, training on.
+    func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
         let start = ContinuousClock.now
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
-        let accumulator = criterion.requirements.contains(.accumulatedGradients) ? GradientAccumulator(network: network) : nil
+        let needsGradients = criterion.requirements.contains(.accumulatedGradients)
+        let shareable = denseEpochs > 0 && prefixCache != nil
+        let prefixKey = DensePrefixCache.key(configuration, kind: "dense epochs \(denseEpochs)")
+        let inRound = resumingInRound.flatMap { $0.header.round == 1 ? $0 : nil }
+        let shared = shareable && inRound == nil ? prefixCache?.entry(prefixKey) : nil
+        // Set once pruned (restored when the interruption came after pruning).
+        var selection = inRound?.header.selection
+        var accumulator = (needsGradients || shareable) && shared == nil && selection == nil ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
         var elapsedBefore = 0.0
-        // Set once pruned (restored when the interruption came after pruning).
-        var selection: InRoundCheckpoint.Selection?
-        if let inRound, inRound.header.round == 1 {
-            selection = inRound.header.selection
-            try resume(trainer, accumulator: selection == nil ? accumulator : nil, from: inRound)
+        if let inRound {
+            accumulator = try resume(trainer, accumulator: accumulator, needsGradients: needsGradients && selection == nil,
+                                     from: inRound)
             elapsedBefore = inRound.header.elapsedSeconds
         }
         func elapsed() -> Double { elapsedBefore + (ContinuousClock.now - start).seconds }
+        var accumulated = accumulator?.sums
         if selection == nil {
-            if denseEpochs > 0 {
-                try trainResumably(trainer, untilEpoch: denseEpochs) {
+            if let shared, let state = shared.trainer {
+                // The dense epochs another run of the sweep trained: the same trainer state.
+                try trainer.restore(state)
+                accumulated = shared.gradients
+            } else if denseEpochs > 0 {
+                try trainResumably(trainer, untilEpoch: denseEpochs) { [accumulator] in
                     self.inRoundState(round: 1, elapsed: elapsed(), trainer: trainer, accumulator: accumulator,
                                       capture: nil, selection: nil)
+                }
+                accumulated = accumulator?.sums
+                if shareable, let sums = accumulator?.sums {
+                    prefixCache?.store(.init(trainedWeights: nil, rewindWeights: nil, result: nil, trainer: trainer.checkpoint(),
+                                             gradients: sums), as: prefixKey)
                 }
             }
             guard trainer.status == .inProgress else {
@@ -219,7 +235,7 @@ public final class PruningExperiment {
             // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
             let pruned = try pruneStepwise(
                 criterion: criterion, density: density, context: &context,
-                state: { pruningState(network, reference: initial, accumulated: accumulator?.sums) },
+                state: { pruningState(network, reference: initial, accumulated: needsGradients ? accumulated : nil) },
                 request: request,
                 apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
             selection = InRoundCheckpoint.Selection(layers: pruned.layers.map(LayerDensityRecord.init),
@@ -289,14 +305,26 @@ public final class PruningExperiment {
         return InRoundCheckpoint(header: .init(round: round, elapsedSeconds: elapsed, selection: selection), trainer: checkpoint)
     }
 
-    /// Puts `trainer` (and the accumulated sums) back where `inRound` left them.
-    private func resume(_ trainer: Trainer, accumulator: GradientAccumulator?, from inRound: InRoundCheckpoint) throws {
+    /// Puts `trainer` (and the accumulated sums) back where `inRound` left
+    /// them; returns the accumulator to keep using, `nil` when the saved
+    /// state has no sums and the criterion does not need them (the sums
+    /// were only being collected for the dense-prefix cache, which then
+    /// does not get this prefix).
+    private func resume(_ trainer: Trainer, accumulator: GradientAccumulator?, needsGradients: Bool,
+                        from inRound: InRoundCheckpoint) throws -> GradientAccumulator? {
         do {
             try trainer.restore(inRound.trainer)
         } catch {
             throw PruningError.invalidAmount("in-round checkpoint does not fit this run: \(error)")
         }
-        try accumulator?.restore(inRound.tensors(prefixed: "accumulated/"))
+        guard let accumulator else { return nil }
+        let saved = inRound.tensors(prefixed: "accumulated/")
+        if saved.isEmpty && !needsGradients {
+            trainer.callbacks.removeAll { $0 === accumulator }
+            return nil
+        }
+        try accumulator.restore(saved)
+        return accumulator
     }
 
     // MARK: - Pieces
