@@ -56,7 +56,7 @@ final class FakeExecutor: RunExecutor {
         return RoundOutcome(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
                            testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.experiment.training.epochs,
                            wallSeconds: Double(calls.count) * 0.25, status: density < 0.1 ? .collapsed : .ok,
-                           layers: layers, mask: round == 0 ? nil : mask)
+                           nanScores: round, layers: layers, mask: round == 0 ? nil : mask)
     }
 }
 
@@ -112,6 +112,11 @@ final class SweepRunnerTests: XCTestCase {
         let first = try sweep(output, executor)
         XCTAssertEqual(first.executed, 3 * 3 * 3)
         XCTAssertEqual(first.skipped, 0)
+        // The executor's count of NaN scores reaches runs.csv (it used to stay inside Pruning).
+        let written = try CSVTable.read(output.appendingPathComponent("runs.csv")).rows(RunRow.self)
+        XCTAssertEqual(written.map(\.nanScores), written.map(\.round))
+        XCTAssertTrue(try text(output, "runs.csv").hasPrefix(RunRow.columns.joined(separator: ",")))
+        XCTAssertTrue(RunRow.columns.contains("nan_scores"))
         // Iterative runs report rounds 0...2, one-shot runs round 1.
         XCTAssertEqual(first.tables.runs.count, 9 * 3 + 18 * 1)
         let table = try CSVTable.read(output.appendingPathComponent("runs.csv"))
