@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse clean
+.PHONY: all setup build test test-slurm check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse clean
 
 all: build
 
@@ -33,6 +33,12 @@ check-baseline:
 	rm -rf $(CI_SWEEP)
 	$(TICKET) sweep Benchmarks/sweeps/ci.json --out $(CI_SWEEP)
 	$(TICKET) compare results/baseline/ci-summary.csv $(CI_SWEEP)/summary.csv --max-se 3
+
+# The sweep on a real one-node Slurm on loopback (root: installs slurm-wlm
+# and munge, starts and then stops their daemons): ticket submit --workers 3,
+# with and without a cancelled task, against a serial sweep.
+test-slurm: build
+	scripts/test-slurm.sh
 
 # Regenerates the committed baseline (after an intended change of numerics).
 baseline: build

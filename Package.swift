@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TicketTestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Reports", "TicketTestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Pruning", "Datasets", "Reports", "TicketTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

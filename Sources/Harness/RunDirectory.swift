@@ -45,6 +45,16 @@ public struct RunDirectory: Sendable {
         return text == RunDirectory.marker(for: config)
     }
 
+    /// When the run last failed (`failed.txt`'s modification time), `nil` if it has not.
+    public var failureDate: Date? {
+        (try? FileManager.default.attributesOfItem(atPath: failure.path))?[.modificationDate] as? Date
+    }
+
+    /// The recorded error of a failed run.
+    public var failureText: String? {
+        (try? String(contentsOf: failure, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// True when some run finished here (used by `report`, which has no manifest).
     public var hasMarker: Bool { FileManager.default.fileExists(atPath: done.path) }
 }

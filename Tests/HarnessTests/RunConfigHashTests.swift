@@ -51,7 +51,7 @@ final class RunConfigHashTests: XCTestCase {
     /// form changes on purpose (which re-runs every stored sweep).
     func testHashOfAFixedConfigIsPinned() {
         XCTAssertEqual(fixedConfig().fullHash, SHA256.hexDigest(of: Array(fixedConfig().canonical.serialized().utf8)))
-        XCTAssertEqual(fixedConfig().hash, "a92657c2a22d4466")
+        XCTAssertEqual(fixedConfig().hash, "c247e2db06cee396")
         XCTAssertEqual(fixedConfig().hash.count, 16)
     }
 
