@@ -140,6 +140,13 @@ public struct RunConfig: Hashable, Sendable, Codable {
             training["dataSeed"] = nil
             experiment["training"] = .object(training)
         }
+        // A one-shot schedule's target density is the table's density axis,
+        // not part of the setup (as an iterative run's rounds are not).
+        if case .object(var schedule)? = experiment["schedule"],
+           let definition = ScheduleRegistry.definition(self.schedule.kind) {
+            for parameter in definition.parameters where parameter.listKey != nil { schedule[parameter.name] = nil }
+            experiment["schedule"] = .object(schedule)
+        }
         members["experiment"] = .object(experiment)
         members["criterionLabel"] = nil
         return String(SHA256.hexDigest(of: Array(CanonicalJSON.object(members).serialized().utf8)).prefix(16))

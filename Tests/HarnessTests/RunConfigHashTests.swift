@@ -103,6 +103,10 @@ final class RunConfigHashTests: XCTestCase {
         XCTAssertEqual(otherSeed.criterionHash, base.criterionHash)
         XCTAssertNotEqual(otherCriterion.criterionHash, base.criterionHash)
         XCTAssertNotEqual(fixedConfig(fixedExperiment(optimizer: .adam(learningRate: 0.1))).setupHash, base.setupHash)
+        // One-shot densities are the summary's density axis, not setups; their dense epochs are.
+        let half = fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 1, density: 0.5)))
+        XCTAssertEqual(fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 1, density: 0.25))).setupHash, half.setupHash)
+        XCTAssertNotEqual(fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 2, density: 0.5))).setupHash, half.setupHash)
         XCTAssertNotEqual(fixedConfig(fixedExperiment(data: DataSpecification(dataset: "mnist", trainExamples: 10,
                                                                               fingerprint: Self.fingerprint))).setupHash,
                           base.setupHash)
