@@ -45,6 +45,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Products with pruned weights: auto, dense or sparse (same results, so not part of a run's hash).")
     var execution: Execution = .auto
 
+    @Flag(inversion: .prefixedNo, help: "Train each dense prefix (iterative round 0, early one-shot's dense epochs) once and share it between the criteria and densities that start with it (same numbers; --no-share-dense-prefixes trains each, for benchmarks).")
+    var shareDensePrefixes = true
+
     @Option(help: "Run only the I-th of N disjoint slices of the runs, e.g. 2/4.")
     var shard: String = "1/1"
 
@@ -88,7 +91,7 @@ struct SweepCommand: ParsableCommand {
             for note in sweepData.notes { printError("warning: \(note)") }
             let runs = plan.expand(data: try sweepData.fingerprints(for: plan))
             for config in runs { _ = try config.experiment.validated() }
-            let executor = PruningRunExecutor(data: sweepData)
+            let executor = PruningRunExecutor(data: sweepData, sharesDensePrefixes: shareDensePrefixes)
             executor.stopRequest = stopRequest
             executor.checkpointInterval = checkpointMinutes > 0 ? .milliseconds(Int64(checkpointMinutes * 60_000)) : nil
             let start = ContinuousClock.now
