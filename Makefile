@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-check bench-check-baseline callgrind-build clean
+.PHONY: all setup build test test-slurm check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse bench-check bench-check-baseline callgrind-build clean
 
 all: build
 
@@ -33,6 +33,12 @@ check-baseline:
 	rm -rf $(CI_SWEEP)
 	$(TICKET) sweep Benchmarks/sweeps/ci.json --out $(CI_SWEEP)
 	$(TICKET) compare results/baseline/ci-summary.csv $(CI_SWEEP)/summary.csv --max-se 3
+
+# The sweep on a real one-node Slurm on loopback (root: installs slurm-wlm
+# and munge, starts and then stops their daemons): ticket submit --workers 3,
+# with and without a cancelled task, against a serial sweep.
+test-slurm: build
+	scripts/test-slurm.sh
 
 # Regenerates the committed baseline (after an intended change of numerics).
 baseline: build
@@ -81,6 +87,14 @@ clean:
 # 2 threads; one CIFAR convnet) and the same epoch in numpy: results/train.csv.
 bench-train: build
 	scripts/bench-train.sh
+
+# Dense against sparse execution: per layer at densities 1 … 1/256
+# (results/sparse.csv) and the whole 7-level LeNet lottery run with
+# --execution auto vs dense (results/sparse-lottery.csv); EPOCHS=2 for a
+# shorter run.
+bench-sparse: build
+	cd Benchmarks && $(SWIFT) build -c release --product sparse-bench
+	scripts/bench-sparse.sh
 
 # Instruction-count regression guard: fixed seeded workloads (a few training
 # steps of LeNet-300-100, Conv-2, ResNet-20; a few GEMMs) counted exactly by

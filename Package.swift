@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "MatrixKernels", targets: ["MatrixKernels"]),
+        .library(name: "Networks", targets: ["Networks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,7 +36,7 @@ let package = Package(
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
         // Generic report formats (the xlsx workbook); knows nothing of the harness.
-        .target(name: "Reports", dependencies: ["CZlib"], exclude: ["README.md"]),
+        .target(name: "Reports", dependencies: ["CZlib", "Pruning"], exclude: ["README.md"]),
         .target(name: "Harness", dependencies: ["Pruning", "Networks", "Datasets", "Randomness", "Reports"], exclude: ["README.md"],
                 swiftSettings: numericSettings),
         .executableTarget(
@@ -47,6 +48,7 @@ let package = Package(
                 "Networks",
                 "Pruning",
                 "Harness",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings
@@ -59,7 +61,7 @@ let package = Package(
         .testTarget(name: "MatrixKernelsTests", dependencies: ["MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Datasets", "MatrixKernels"], swiftSettings: numericSettings),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "TicketTestSupport"]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Reports", "TicketTestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Pruning", "Datasets", "Reports", "TicketTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -25,6 +25,12 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
         ),
+        // Dense against sparse execution of single layers (make bench-sparse).
+        .executableTarget(
+            name: "sparse-bench",
+            dependencies: [.product(name: "Networks", package: "TicketBench")],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// A JSON value with exactly one serialization: object keys sorted by their
 /// UTF-8 bytes, no whitespace, numbers in `CanonicalNumber` form, strings with

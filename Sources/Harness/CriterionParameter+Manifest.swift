@@ -1,3 +1,4 @@
+import Reports
 import Pruning
 
 // The criteria a manifest may name are `Pruning.CriterionRegistry`'s: each

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// Finds a key given twice in one JSON object. JSON decoders keep one of the
 /// two values without a word (`"learningRate": 0.05, "learningRate": 5.0`),

@@ -1,3 +1,4 @@
+import Reports
 /// Why a sweep manifest was rejected: the file, the JSON path of the
 /// offending value (e.g. `criteria[1].gamma`) and the reason, so the CLI can
 /// print one line such as

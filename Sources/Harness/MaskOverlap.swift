@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// One layer's mask as a bitset: bit i set means weight i is kept.
 public struct PackedMask: Hashable, Sendable {

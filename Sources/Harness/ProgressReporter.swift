@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -43,12 +44,12 @@ public final class ProgressReporter {
     /// A run found complete and skipped.
     public func skipped(_ config: RunConfig) {
         runsDone += 1
-        if !interactive { output("[\(runsDone)/\(totalRuns)] \(describe(config)): already done, skipped\n") }
+        if !interactive { output("[\(runsDone)/\(totalRuns)] \(config.displayName): already done, skipped\n") }
     }
 
     public func started(_ config: RunConfig) {
         if startTime == nil { startTime = clock() }
-        currentLabel = describe(config)
+        currentLabel = config.displayName
         currentRunEpochs = 0
         currentRound = -1
         if !interactive { output("[\(runsDone + 1)/\(totalRuns)] \(currentLabel): started\n") }
@@ -76,7 +77,7 @@ public final class ProgressReporter {
         if interactive {
             draw(force: true)
         } else {
-            output("[\(runsDone)/\(totalRuns)] \(describe(config)): done\(eta.map { ", ETA \($0)" } ?? "")\n")
+            output("[\(runsDone)/\(totalRuns)] \(config.displayName): done\(eta.map { ", ETA \($0)" } ?? "")\n")
         }
     }
 
@@ -98,15 +99,6 @@ public final class ProgressReporter {
         if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" }
         if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
         return "\(s)s"
-    }
-
-    private func describe(_ config: RunConfig) -> String {
-        var text = "\(config.model)/\(config.dataset) \(config.criterionLabel) \(config.scheduleLabel)"
-        switch config.schedule {
-        case .earlyOneShot(_, let density), .atInitialization(let density): text += " d=\(CSV.number(density))"
-        case .iterative: break
-        }
-        return text + " seed \(config.seeds.run)"
     }
 
     private func draw(force: Bool, round: Int? = nil, epoch: Int? = nil) {

@@ -1,17 +1,24 @@
 import Datasets
 import Foundation
+import Reports
 import Networks
 import Pruning
 
 /// Runs a sweep's runs with the real trainer and pruning pipeline.
 ///
-/// Each run keeps `checkpoint.json` (after every round) and one mask file
-/// per finished round in its directory, all written atomically; a run
-/// interrupted anywhere restarts its current round from that checkpoint and
-/// produces the same numbers (determinism makes the restarted round's
-/// training identical).
+/// Each run keeps `checkpoint.json` (after every round), `in-round.ckpt`
+/// (within a round: on a stop request and every `checkpointInterval`; see
+/// `Pruning.InRoundCheckpoint`) and one mask file per finished round in its
+/// directory, all written atomically; a run interrupted anywhere resumes
+/// from the latest of them and produces the same numbers (determinism makes
+/// the redone training identical).
 public final class PruningRunExecutor: RunExecutor {
     private var data: SweepData
+    /// When set, the run in flight saves its in-round state at the next
+    /// training step and `execute` throws `RunInterrupted`.
+    public var stopRequest: StopRequest?
+    /// How often a round saves its in-round state while it trains (`nil`: only on a stop).
+    public var checkpointInterval: Duration? = .seconds(300)
     /// Dense prefixes trained once per sweep and shared by the runs that
     /// differ only in criterion or target density (`nil`: none shared).
     public let prefixCache: DensePrefixCache?
@@ -45,12 +52,24 @@ public final class PruningRunExecutor: RunExecutor {
                 throw FileError(checkpointURL.path, "unreadable checkpoint (\(error)); delete it to restart this run")
             }
         }
+        let inRoundURL = directory.appendingPathComponent("in-round.ckpt")
+        var inRound: InRoundCheckpoint?
+        if FileManager.default.fileExists(atPath: inRoundURL.path) {
+            do {
+                inRound = try InRoundCheckpoint(decoding: Data(contentsOf: inRoundURL), source: inRoundURL.path)
+            } catch {
+                throw FileError(inRoundURL.path, "unreadable in-round checkpoint (\(error)); delete it to restart the round")
+            }
+        }
         let data = try data(for: config)
         let experiment = try PruningExperiment(configuration: config.experiment, data: data)
+        experiment.stopRequest = stopRequest
+        experiment.checkpointInterval = checkpointInterval
+        experiment.onInRoundCheckpoint = { state in try AtomicFile.write(state.encoded(), to: inRoundURL) }
         experiment.prefixCache = prefixCache
         let epochsPerRound = config.experiment.training.epochs
         let resumedRounds = checkpoint?.completedRounds.count ?? 0
-        var epochsDone = resumedRounds * epochsPerRound
+        var epochsDone = resumedRounds * epochsPerRound + (inRound?.trainer.header.epoch ?? 0)
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -61,6 +80,8 @@ public final class PruningRunExecutor: RunExecutor {
             // The mask first, then the checkpoint that counts the round as done.
             try AtomicFile.write(set.encoded(), to: run.mask(round: result.round))
             try AtomicFile.write(encoder.encode(next), to: checkpointURL)
+            // The round is done: its in-round state is stale now.
+            try? FileManager.default.removeItem(at: inRoundURL)
         }
         // The experiment calls back only during `run`; the hook is removed
         // before the block ends, so `progress` never outlives this call.
@@ -70,7 +91,11 @@ public final class PruningRunExecutor: RunExecutor {
                 progress(RunProgress(round: round, epoch: record.epoch, epochsDone: epochsDone))
             }
             defer { experiment.onEpoch = nil }
-            return try experiment.run(resumingFrom: checkpoint)
+            do {
+                return try experiment.run(resumingFrom: checkpoint, inRound: inRound)
+            } catch is ExperimentInterrupted {
+                throw RunInterrupted()
+            }
         }
         return try RunOutcome(rounds: results.map { result in
             let maskURL = run.mask(round: result.round)

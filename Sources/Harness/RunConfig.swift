@@ -1,3 +1,4 @@
+import Reports
 import Datasets
 import Networks
 import Pruning
@@ -138,6 +139,13 @@ public struct RunConfig: Hashable, Sendable, Codable {
         if case .object(var training)? = experiment["training"] {
             training["dataSeed"] = nil
             experiment["training"] = .object(training)
+        }
+        // A one-shot schedule's target density is the table's density axis,
+        // not part of the setup (as an iterative run's rounds are not).
+        if case .object(var schedule)? = experiment["schedule"],
+           let definition = ScheduleRegistry.definition(self.schedule.kind) {
+            for parameter in definition.parameters where parameter.listKey != nil { schedule[parameter.name] = nil }
+            experiment["schedule"] = .object(schedule)
         }
         members["experiment"] = .object(experiment)
         members["criterionLabel"] = nil

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The layout of one run's directory, `DIR/runs/<hash>/`:
 ///
@@ -42,6 +43,16 @@ public struct RunDirectory: Sendable {
     public func isComplete(for config: RunConfig) -> Bool {
         guard let text = try? String(contentsOf: done, encoding: .utf8) else { return false }
         return text == RunDirectory.marker(for: config)
+    }
+
+    /// When the run last failed (`failed.txt`'s modification time), `nil` if it has not.
+    public var failureDate: Date? {
+        (try? FileManager.default.attributesOfItem(atPath: failure.path))?[.modificationDate] as? Date
+    }
+
+    /// The recorded error of a failed run.
+    public var failureText: String? {
+        (try? String(contentsOf: failure, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// True when some run finished here (used by `report`, which has no manifest).

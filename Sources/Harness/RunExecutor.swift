@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 import Pruning
 
 /// A layer's weight count and kept weights at the end of a round.

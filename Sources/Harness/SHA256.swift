@@ -1,3 +1,4 @@
+import Reports
 /// SHA-256 (FIPS 180-4), written here because swift-crypto takes minutes to
 /// build on this machine and run hashing needs only a few kilobytes a run.
 ///

@@ -1,3 +1,4 @@
+import Reports
 /// One of `count` disjoint slices of a sweep's run list (`--shard I/N`,
 /// 1-based, so job-array tasks 1...N map directly). Run k (0-based, in
 /// expansion order) belongs to shard `k % N + 1`: round-robin rather than

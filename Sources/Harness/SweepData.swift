@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Reports
 import Networks
 import Pruning
 

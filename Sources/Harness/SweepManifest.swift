@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Reports
 import Networks
 import Pruning
 
@@ -159,10 +160,13 @@ public struct SweepManifest: Decodable, Hashable, Sendable {
 
         training = try container.decode(TrainingEntry.self, forKey: AnyKey("training")).config
         let epochsPerRound = training.training.epochs
+        // Criterion-independent checks of each schedule against the training
+        // (criterion-specific ones run once the runs are expanded).
+        let anyCriterion = try? CriterionRegistry.make("magnitude", parameters: .init())
         for schedule in self.schedules {
-            if case .earlyOneShot(let dense, _) = schedule.schedule, dense >= epochsPerRound {
+            if let anyCriterion, let problem = schedule.schedule.definition.problem(with: anyCriterion, epochsPerRound: epochsPerRound) {
                 throw ManifestFault(path: [AnyKey("schedules")], reason: .invalidValue(
-                    "schedule \"\(schedule.label)\": denseEpochs \(dense) must be less than training.epochsPerRound \(epochsPerRound)"))
+                    "schedule \"\(schedule.label)\": \(problem) (training.epochsPerRound)"))
             }
         }
     }
@@ -314,45 +318,57 @@ private struct ScheduleEntry: Decodable {
     var label: String
     var configs: [ScheduleConfig]
 
+    /// Generic over `Pruning.ScheduleRegistry`: each kind's declared
+    /// parameters are its keys; a parameter with a list key (`densities`)
+    /// gives one schedule per listed value.
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: AnyKey.self)
         let kind = try container.decode(String.self, forKey: AnyKey("kind"))
-        let schedules: [PruningSchedule]
-        switch kind {
-        case "iterative":
-            try decoder.rejectUnknownKeys(allowed: ["kind", "label", "rate", "rounds", "rewindIteration"])
-            let rate = try container.decode(Double.self, forKey: AnyKey("rate"))
-            guard rate > 0 && rate < 1 else {
-                throw container.fault("rate", .invalidValue("rate \(rate) is outside (0, 1)"))
-            }
-            let rounds = try container.integer("rounds", atLeast: 1)
-            let rewind = container.contains(AnyKey("rewindIteration"))
-                ? try container.integer("rewindIteration", atLeast: 0) : 0
-            schedules = [.iterative(rate: rate, rounds: rounds, rewindIteration: rewind)]
-        case "early-one-shot", "at-init":
-            let extra = kind == "early-one-shot" ? ["denseEpochs"] : []
-            try decoder.rejectUnknownKeys(allowed: ["kind", "label", "densities"] + extra)
-            let denseEpochs = kind == "early-one-shot" ? try container.integer("denseEpochs", atLeast: 1) : 0
-            let densities = try container.decode([Double].self, forKey: AnyKey("densities"))
-            try container.requireNonEmpty(densities, "densities")
-            var seen = Set<Double>()
-            schedules = try densities.enumerated().map { i, value in
-                let path = container.codingPath + [AnyKey("densities"), AnyKey(intValue: i)!]
-                let density = try container.density(value, at: path)
-                if !seen.insert(density).inserted {
-                    throw ManifestFault(path: path, reason: .duplicate("density \(value) is listed twice"))
-                }
-                return kind == "at-init" ? .atInitialization(density: density)
-                    : .earlyOneShot(denseEpochs: denseEpochs, density: density)
-            }
-        default:
+        guard let definition = ScheduleRegistry.definition(kind) else {
             throw container.fault("kind", .invalidValue(
-                "unknown schedule kind \"\(kind)\"; known: iterative, early-one-shot, at-init"))
+                "unknown schedule kind \"\(kind)\"; known: \(ScheduleRegistry.kinds.joined(separator: ", "))"))
+        }
+        let parameters = definition.parameters
+        try decoder.rejectUnknownKeys(allowed: ["kind", "label"] + parameters.map { $0.listKey ?? $0.name })
+        var values: ScheduleValues = [:]
+        var list: (parameter: ScheduleParameter, values: [Double])?
+        for parameter in parameters {
+            if let listKey = parameter.listKey {
+                let listed = try container.decode([Double].self, forKey: AnyKey(listKey))
+                try container.requireNonEmpty(listed, listKey)
+                var seen = Set<Double>()
+                for (i, value) in listed.enumerated() {
+                    let path = container.codingPath + [AnyKey(listKey), AnyKey(intValue: i)!]
+                    if let problem = parameter.problem(with: value) { throw ManifestFault(path: path, reason: .invalidValue(problem)) }
+                    if !seen.insert(value).inserted {
+                        throw ManifestFault(path: path, reason: .duplicate("\(parameter.name) \(value) is listed twice"))
+                    }
+                }
+                list = (parameter, listed)
+                continue
+            }
+            let key = AnyKey(parameter.name)
+            guard container.contains(key) else {
+                if parameter.defaultValue == nil { throw container.fault(parameter.name, .missingField) }
+                continue
+            }
+            let value = try container.decode(Double.self, forKey: key)
+            if let problem = parameter.problem(with: value) { throw container.fault(parameter.name, .invalidValue(problem)) }
+            values[parameter.name] = value
         }
         let label = try container.decodeIfPresent(String.self, forKey: AnyKey("label")) ?? kind
         if label.isEmpty { throw container.fault("label", .empty) }
         self.label = label
-        configs = schedules.map { ScheduleConfig(label: label, schedule: $0) }
+        let expanded: [ScheduleValues] = list.map { list in
+            list.values.map { value in values.merging([list.parameter.name: value]) { $1 } }
+        } ?? [values]
+        configs = try expanded.map { values in
+            do {
+                return ScheduleConfig(label: label, schedule: try PruningSchedule(kind: kind, values: values))
+            } catch {
+                throw ManifestFault(path: container.codingPath, reason: .invalidValue("\(error)"))
+            }
+        }
     }
 }
 

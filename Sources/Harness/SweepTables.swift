@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// The four tables of a sweep, built from the run directories alone (no
 /// manifest needed), so `ticket report` can rebuild or merge them at any time
@@ -125,5 +126,17 @@ public struct SweepTables: Equatable, Sendable {
         }
         try AtomicFile.write(workbookBytes, to: workbookURL)
         try AtomicFile.write(AccuracyPlot.svg(summary), to: output.appendingPathComponent(SweepTables.plotFile))
+    }
+}
+
+extension SweepTables {
+    /// The four tables as one spreadsheet workbook (`tables.xlsx`): sheets
+    /// runs, summary, layers, overlap, named after the CSV files and holding
+    /// the same fields, numbers as numbers in any locale.
+    public func workbook() -> Workbook {
+        Workbook(sheets: [
+            Worksheet(file: Self.runsFile, rows: runs), Worksheet(file: Self.summaryFile, rows: summary),
+            Worksheet(file: Self.layersFile, rows: layers), Worksheet(file: Self.overlapFile, rows: overlap),
+        ])
     }
 }

@@ -78,6 +78,26 @@ enum GEMMTuning {
     nonisolated(unsafe) static var directAMaximumColumns = 128
 }
 
+/// How a product of depth k is cut into slices: equal, at most KC deep,
+/// depending on k alone. Each slice's terms are summed from zero, and the
+/// slices' sums are added to C in order. The GEMM and the sparse kernels
+/// (`SparseProducts.swift`) share it, so they sum every element alike.
+struct DepthSlicing {
+    let count: Int
+    let sliceDepth: Int
+
+    init(depth k: Int) {
+        count = max(1, (k + Blocking.kc - 1) / Blocking.kc)
+        sliceDepth = max(1, (k + count - 1) / count)
+    }
+
+    /// The depth indices of slice `slice`.
+    @inline(__always)
+    func range(_ slice: Int, depth k: Int) -> Range<Int> {
+        min(k, slice * sliceDepth)..<min(k, (slice + 1) * sliceDepth)
+    }
+}
+
 /// C = beta · C for the degenerate cases; beta == 0 writes zeros.
 private func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, by beta: Float) {
     for i in 0..<rows {
@@ -132,8 +152,9 @@ struct GEMMPlan {
             cRowStride = ldc; cColumnStride = 1
         }
         self.c = c; self.k = k; self.alpha = alpha; self.beta = beta
-        sliceCount = (k + Blocking.kc - 1) / Blocking.kc
-        sliceDepth = (k + sliceCount - 1) / sliceCount
+        let slicing = DepthSlicing(depth: k)
+        sliceCount = slicing.count
+        sliceDepth = slicing.sliceDepth
         packsB = !(Self.canReadInPlace(self.b) && self.m <= GEMMTuning.directBMaximumRows)
         packsA = !(Self.canReadInPlace(self.a) && (self.n <= GEMMTuning.directAMaximumColumns || self.m <= 64))
     }

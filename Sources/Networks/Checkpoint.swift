@@ -22,6 +22,11 @@ public struct Checkpoint: Sendable, Equatable {
         public var optimizerStepCount: Int
         public var status: TrainingStatus
         public var history: [EpochRecord]
+        /// The current epoch's running loss sum, correct count and examples
+        /// seen (mid-epoch checkpoints; absent in older files, read as 0).
+        public var epochLossSum: Double?
+        public var epochCorrect: Int?
+        public var epochSeen: Int?
         /// Tensor names and sizes, in the order of the data that follows.
         public var tensors: [TensorEntry]
     }
@@ -35,16 +40,11 @@ public struct Checkpoint: Sendable, Equatable {
     /// Tensor data by name: `value/<t>`, `mask/<t>`, `optimizer/<slot>/<t>`.
     public var tensors: [String: [Float]]
 
-    private static let magic = Array("TBCKPT01".utf8)
+    private static let magic = "TBCKPT01"
 
     /// Encodes to bytes.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(header)
-        var data = Data(Self.magic)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
+        var data = try FramedFile.frame(magic: Self.magic, header: header)
         for entry in header.tensors {
             let values = tensors[entry.name]!
             values.withUnsafeBufferPointer { buffer in
@@ -59,14 +59,9 @@ public struct Checkpoint: Sendable, Equatable {
     /// Decodes bytes written by `encoded()`.
     public init(decoding data: Data, source: String = "checkpoint") throws {
         let bytes = [UInt8](data)
-        guard bytes.count >= 16, Array(bytes[0..<8]) == Self.magic else {
-            throw NetworkError("\(source): not a TicketBench checkpoint")
-        }
-        var length: UInt64 = 0
-        for i in 0..<8 { length |= UInt64(bytes[8 + i]) << (8 * UInt64(i)) }
-        guard length <= UInt64(bytes.count - 16) else { throw NetworkError("\(source): truncated header") }
-        let headerEnd = 16 + Int(length)
-        header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<headerEnd]))
+        let headerEnd: Int
+        (header, headerEnd) = try FramedFile.unframe(bytes, magic: Self.magic, as: Header.self,
+                                                     source: source, kind: "TicketBench checkpoint")
         var offset = headerEnd
         tensors = [:]
         for entry in header.tensors {
@@ -88,6 +83,15 @@ public struct Checkpoint: Sendable, Equatable {
     init(header: Header, tensors: [String: [Float]]) {
         self.header = header
         self.tensors = tensors
+    }
+
+    /// Adds a tensor of the caller's (e.g. a pruning criterion's running
+    /// sums) under `name`; `restore` ignores it, the caller reads it back
+    /// from `tensors`.
+    public mutating func append(_ name: String, _ values: [Float]) {
+        precondition(tensors[name] == nil, "checkpoint tensor \(name) is already present")
+        tensors[name] = values
+        header.tensors.append(TensorEntry(name: name, count: values.count))
     }
 
     /// Writes atomically (temporary file, then rename).
@@ -123,7 +127,8 @@ extension Trainer {
         let header = Checkpoint.Header(model: network.name, configuration: configuration, epoch: epoch,
                                        stepInEpoch: stepInEpoch, globalStep: globalStep,
                                        optimizerStepCount: state.stepCount, status: status, history: history,
-                                       tensors: entries)
+                                       epochLossSum: epochSums.loss, epochCorrect: epochSums.correct,
+                                       epochSeen: epochSums.seen, tensors: entries)
         return Checkpoint(header: header, tensors: tensors)
     }
 
@@ -160,6 +165,36 @@ extension Trainer {
         try optimizer.restore(OptimizerState(configuration: configuration.optimizer,
                                              stepCount: header.optimizerStepCount, buffers: buffers))
         setPosition(epoch: header.epoch, stepInEpoch: header.stepInEpoch, globalStep: header.globalStep,
-                    status: header.status, history: header.history)
+                    status: header.status, history: header.history,
+                    epochSums: (header.epochLossSum ?? 0, header.epochCorrect ?? 0, header.epochSeen ?? 0))
+    }
+}
+
+/// The layout TicketBench's binary state files share: 8 magic bytes, an
+/// 8-byte little-endian length, a JSON header (sorted keys) of that length,
+/// then the payload.
+public enum FramedFile {
+    /// The magic, length and header; the caller appends the payload.
+    public static func frame<Header: Encodable>(magic: String, header: Header) throws -> Data {
+        precondition(magic.utf8.count == 8, "magic must be 8 bytes")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(header)
+        var data = Data(magic.utf8)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        return data
+    }
+
+    /// The header and the offset where the payload starts; errors name
+    /// `source` and say it is not a `kind`.
+    public static func unframe<Header: Decodable>(_ bytes: [UInt8], magic: String, as type: Header.Type,
+                                                  source: String, kind: String) throws -> (Header, Int) {
+        guard bytes.count >= 16, Array(bytes[0..<8]) == Array(magic.utf8) else { throw NetworkError("\(source): not a \(kind)") }
+        var length: UInt64 = 0
+        for i in 0..<8 { length |= UInt64(bytes[8 + i]) << (8 * UInt64(i)) }
+        guard length <= UInt64(bytes.count - 16) else { throw NetworkError("\(source): truncated header") }
+        let end = 16 + Int(length)
+        return (try JSONDecoder().decode(Header.self, from: Data(bytes[16..<end])), end)
     }
 }

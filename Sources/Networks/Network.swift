@@ -30,6 +30,16 @@ public final class Network {
     private var batchCapacity = 0
     private var lastLogits: UnsafePointer<Float>?
 
+    /// Dense or sparse products for the pruned weights (`Execution.processDefault`
+    /// at creation). Both give the same bits; only the speed differs.
+    public var execution: Execution = .auto {
+        didSet { propagateExecution() }
+    }
+
+    private func propagateExecution() {
+        for tensor in parameters where tensor.isPrunable { tensor.execution = execution }
+    }
+
     /// Builds a network and checks that the layer shapes chain up to `classCount` logits.
     init(name: String, inputShape: FeatureShape, classCount: Int, layers: [Layer]) throws {
         self.name = name
@@ -46,6 +56,8 @@ public final class Network {
         let names = parameters.map(\.name)
         guard Set(names).count == names.count else { throw NetworkError("\(name): duplicate tensor names") }
         loss = SoftmaxCrossEntropy(classes: classCount)
+        execution = Execution.processDefault
+        propagateExecution() // observers do not run in init
     }
 
     /// Dense and convolution weights, the tensors that carry masks.

@@ -50,6 +50,8 @@ public final class Optimizer {
     /// State buffers per tensor: `[velocity]` for SGD with momentum,
     /// `[m, v]` for Adam, none for plain SGD.
     private var slots: [[FloatBuffer]]
+    /// Each tensor's `maskGeneration` when its masked state was last cleared.
+    private var maskGenerations: [Int]
 
     public init(_ configuration: OptimizerConfiguration, network: Network) {
         self.configuration = configuration
@@ -60,6 +62,7 @@ public final class Optimizer {
         case .adam: slotCount = 2
         }
         slots = tensors.map { tensor in (0..<slotCount).map { _ in FloatBuffer(count: tensor.count) } }
+        maskGenerations = tensors.map(\.maskGeneration)
     }
 
     /// Names of the state slots, in storage order.
@@ -86,18 +89,32 @@ public final class Optimizer {
         for index in tensors.indices {
             let tensor = tensors[index]
             let w = tensor.value.pointer, g = UnsafePointer(tensor.gradient.pointer)
-            // Masked entries (weight and state) become +0 in the same pass
-            // that updates the rest; an unmasked tensor skips the mask.
-            let keep = tensor.maskIsFull ? nil : tensor.maskBuffer.map { UnsafePointer($0.pointer) }
             let slots = self.slots[index]
-            let update = TensorUpdate(configuration: c, w: w, g: g, keep: keep,
+            if tensor.maskGeneration != maskGenerations[index] {
+                // A new mask: clear the state of newly masked entries once,
+                // which the sparse step below never visits (the dense step
+                // would write +0 there anyway).
+                maskGenerations[index] = tensor.maskGeneration
+                tensor.withMask { mask in
+                    guard let mask else { return }
+                    for slot in slots { for i in 0..<tensor.count where mask[i] == 0 { slot.pointer[i] = 0 } }
+                }
+            }
+            // Masked entries (weight and state) become +0 in the same pass
+            // that updates the rest; an unmasked tensor skips the mask. On
+            // the sparse path only the kept entries are visited (the others
+            // are +0 already).
+            let sparse = tensor.usesSparseProducts
+            let keep = sparse || tensor.maskIsFull ? nil : tensor.maskBuffer.map { UnsafePointer($0.pointer) }
+            let update = TensorUpdate(configuration: c, w: w, g: g, keep: keep, kept: sparse ? tensor.keptRows : nil,
                                       first: slots.first?.pointer, second: slots.count > 1 ? slots[1].pointer : nil,
                                       count: tensor.count, learningRate: learningRate,
                                       stepSize: learningRate / correction1, root2: 1 / correction2.squareRoot())
             // Elementwise, so split over the matrix kernels' threads: the
             // step is bound by memory traffic (w, g and state), which two
             // cores move faster than one. Same bits for any thread count.
-            WorkerPool.shared.perform(update, parts: WorkerPool.shared.chunkCount(of: tensor.count, grain: 1 << 14))
+            let entries = sparse ? tensor.unmaskedCount : tensor.count
+            WorkerPool.shared.perform(update, parts: WorkerPool.shared.chunkCount(of: entries, grain: 1 << 14))
         }
     }
 
@@ -183,6 +200,8 @@ private struct TensorUpdate: ParallelWork {
     let w: UnsafeMutablePointer<Float>
     let g: UnsafePointer<Float>
     let keep: UnsafePointer<Float>?
+    /// On the sparse path, the entries to update (and no others).
+    let kept: CompressedRows?
     /// SGD velocity, or Adam's first moment; Adam's second moment.
     let first: UnsafeMutablePointer<Float>?
     let second: UnsafeMutablePointer<Float>?
@@ -193,8 +212,27 @@ private struct TensorUpdate: ParallelWork {
     let root2: Float
 
     func perform(part: Int, of parts: Int) {
-        let range = chunk(part, of: parts, count: count)
         let c = configuration
+        if let kept {
+            let m1 = first, m2 = second
+            switch c.kind {
+            case .sgd where c.momentum == 0:
+                forEachKept(kept, part: part, of: parts) { sgdElement($0, w: w, g: g, keep: nil, rate: learningRate,
+                                                                     decay: c.weightDecay) }
+            case .sgd:
+                forEachKept(kept, part: part, of: parts) {
+                    momentumElement($0, w: w, g: g, velocity: m1!, keep: nil, rate: learningRate, decay: c.weightDecay,
+                                    momentum: c.momentum, nesterov: c.nesterov)
+                }
+            case .adam:
+                forEachKept(kept, part: part, of: parts) {
+                    adamElement($0, w: w, g: g, m1: m1!, m2: m2!, keep: nil, stepSize: stepSize, root2: root2,
+                                decay: c.weightDecay, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
+                }
+            }
+            return
+        }
+        let range = chunk(part, of: parts, count: count)
         switch c.kind {
         case .sgd where c.momentum == 0:
             sgdStep(w: w, g: g, keep: keep, range: range, rate: learningRate, decay: c.weightDecay)
@@ -205,6 +243,22 @@ private struct TensorUpdate: ParallelWork {
             adamStep(w: w, g: g, m1: first!, m2: second!, keep: keep, range: range, stepSize: stepSize, root2: root2,
                      decay: c.weightDecay, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon)
         }
+    }
+}
+
+/// Calls `body` with the flat index of each kept entry in part `part` of
+/// `parts` (equal shares of the entries, in order).
+@inline(__always)
+private func forEachKept(_ kept: CompressedRows, part: Int, of parts: Int, _ body: (Int) -> Void) {
+    let first = part * kept.keptCount / parts, last = (part + 1) * kept.keptCount / parts
+    var r = 0
+    while r < kept.rows && kept.rowStarts[r + 1] <= first { r += 1 }
+    while r < kept.rows && kept.rowStarts[r] < last {
+        let base = r * kept.columns
+        for t in max(first, kept.rowStarts[r])..<min(last, kept.rowStarts[r + 1]) {
+            body(base + Int(kept.columnIndices[t]))
+        }
+        r += 1
     }
 }
 
@@ -230,9 +284,16 @@ private func sgdStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, ke
         i += Lane.scalarCount
     }
     while i < range.upperBound {
-        w[i] = masked(w[i] - rate * (g[i] + decay * w[i]), keep, i)
+        sgdElement(i, w: w, g: g, keep: keep, rate: rate, decay: decay)
         i += 1
     }
+}
+
+/// One entry of `sgdStep`: the vector body's arithmetic, on a scalar.
+@inline(__always)
+private func sgdElement(_ i: Int, w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, keep: UnsafePointer<Float>?,
+                        rate: Float, decay: Float) {
+    w[i] = masked(w[i] - rate * (g[i] + decay * w[i]), keep, i)
 }
 
 private func momentumStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, velocity: UnsafeMutablePointer<Float>,
@@ -250,14 +311,23 @@ private func momentumStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float
         i += Lane.scalarCount
     }
     while i < range.upperBound {
-        let d = g[i] + decay * w[i]
-        let v = mu * velocity[i] + d
-        let direction = nesterov ? d + mu * v : v
-        let updated = w[i] - rate * direction
-        velocity[i] = masked(v, keep, i)
-        w[i] = masked(updated, keep, i)
+        momentumElement(i, w: w, g: g, velocity: velocity, keep: keep, rate: rate, decay: decay, momentum: mu,
+                        nesterov: nesterov)
         i += 1
     }
+}
+
+/// One entry of `momentumStep`.
+@inline(__always)
+private func momentumElement(_ i: Int, w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>,
+                             velocity: UnsafeMutablePointer<Float>, keep: UnsafePointer<Float>?, rate: Float,
+                             decay: Float, momentum mu: Float, nesterov: Bool) {
+    let d = g[i] + decay * w[i]
+    let v = mu * velocity[i] + d
+    let direction = nesterov ? d + mu * v : v
+    let updated = w[i] - rate * direction
+    velocity[i] = masked(v, keep, i)
+    w[i] = masked(updated, keep, i)
 }
 
 private func adamStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m1: UnsafeMutablePointer<Float>,
@@ -276,13 +346,22 @@ private func adamStep(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m
         i += Lane.scalarCount
     }
     while i < range.upperBound {
-        let d = g[i] + decay * w[i]
-        let m = b1 * m1[i] + (1 - b1) * d
-        let v = b2 * m2[i] + (1 - b2) * d * d
-        let updated = w[i] - stepSize * m / (v.squareRoot() * root2 + eps)
-        m1[i] = masked(m, keep, i)
-        m2[i] = masked(v, keep, i)
-        w[i] = masked(updated, keep, i)
+        adamElement(i, w: w, g: g, m1: m1, m2: m2, keep: keep, stepSize: stepSize, root2: root2, decay: decay,
+                    beta1: b1, beta2: b2, epsilon: eps)
         i += 1
     }
+}
+
+/// One entry of `adamStep`.
+@inline(__always)
+private func adamElement(_ i: Int, w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m1: UnsafeMutablePointer<Float>,
+                         m2: UnsafeMutablePointer<Float>, keep: UnsafePointer<Float>?, stepSize: Float, root2: Float,
+                         decay: Float, beta1 b1: Float, beta2 b2: Float, epsilon eps: Float) {
+    let d = g[i] + decay * w[i]
+    let m = b1 * m1[i] + (1 - b1) * d
+    let v = b2 * m2[i] + (1 - b2) * d * d
+    let updated = w[i] - stepSize * m / (v.squareRoot() * root2 + eps)
+    m1[i] = masked(m, keep, i)
+    m2[i] = masked(v, keep, i)
+    w[i] = masked(updated, keep, i)
 }

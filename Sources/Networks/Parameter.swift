@@ -1,3 +1,5 @@
+import MatrixKernels
+
 /// One named tensor of a network: a weight, a bias, a batch-norm scale or
 /// shift, or a batch-norm running statistic.
 ///
@@ -38,6 +40,14 @@ public final class Parameter {
     let maskBuffer: FloatBuffer?
     /// Whether every mask entry is 1 (dense training skips the gradient masking pass).
     private(set) var maskIsFull = true
+    /// Entries the mask keeps.
+    private var keptCount: Int
+    /// Counts mask changes, so the optimizer can clear state it no longer owns.
+    private(set) var maskGeneration = 0
+    /// How the layers multiply by this tensor (set by `Network.execution`).
+    var execution: Execution = .auto
+    /// The kept positions, rows = `shape[0]`; built on first use after a mask change.
+    private var compressedRows: CompressedRows?
 
     init(name: String, kind: Kind, shape: [Int], fanIn: Int = 1, fanOut: Int = 1) {
         self.name = name
@@ -46,6 +56,7 @@ public final class Parameter {
         self.count = shape.reduce(1, *)
         self.fanIn = fanIn
         self.fanOut = fanOut
+        keptCount = count
         value = FloatBuffer(count: count)
         gradient = FloatBuffer(count: kind == .runningStatistic ? 0 : count)
         if kind == .weight {
@@ -80,20 +91,59 @@ public final class Parameter {
         get { maskBuffer?.array }
         set {
             guard let maskBuffer else { preconditionFailure("\(name) is not prunable") }
-            guard let newValue else { maskBuffer.fill(1); maskIsFull = true; return }
+            maskGeneration += 1
+            compressedRows = nil
+            guard let newValue else { maskBuffer.fill(1); maskIsFull = true; keptCount = count; return }
             precondition(newValue.allSatisfy { $0 == 0 || $0 == 1 }, "mask entries must be 0 or 1")
             maskBuffer.copy(from: newValue)
-            maskIsFull = !newValue.contains(0)
+            keptCount = newValue.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
+            maskIsFull = keptCount == count
             applyMask()
+            // The sparse path writes kept gradient entries only: the rest must be 0 already.
+            applyMaskToGradient()
         }
     }
 
     /// Entries the mask keeps (all entries for unmasked tensors).
-    public var unmaskedCount: Int {
-        guard let maskBuffer else { return count }
-        var kept = 0
-        for i in 0..<count where maskBuffer.pointer[i] != 0 { kept += 1 }
-        return kept
+    public var unmaskedCount: Int { keptCount }
+
+    /// Whether the layers (and the optimizer, and |∂L/∂w| accumulation) work on
+    /// the kept entries only, by `execution` and `SparseCrossover`.
+    var usesSparseProducts: Bool {
+        guard isPrunable else { return false }
+        switch execution {
+        case .dense: return false
+        case .sparse: return true
+        case .auto: return !maskIsFull && SparseCrossover.prefersSparse(density: Double(keptCount) / Double(count))
+        }
+    }
+
+    /// The kept positions as rows of `shape[0]` output units (built once per mask).
+    var keptRows: CompressedRows {
+        if let compressedRows { return compressedRows }
+        let rows = shape[0]
+        let built = CompressedRows(mask: maskBuffer!.pointer, rows: rows, columns: count / rows)
+        compressedRows = built
+        return built
+    }
+
+    /// Adds |∂L/∂w| to `sums` entry by entry (the data-dependent criterion's
+    /// Σ|g|); on the sparse path only at kept entries, as the others are 0.
+    public func addAbsoluteGradients(to sums: UnsafeMutableBufferPointer<Float>) {
+        precondition(sums.count == gradient.count, "\(name): \(sums.count) sums for \(gradient.count) gradients")
+        let g = gradient.pointer, s = sums.baseAddress!
+        if usesSparseProducts {
+            let kept = keptRows
+            for r in 0..<kept.rows {
+                let base = r * kept.columns
+                for t in kept.entries(ofRow: r) {
+                    let i = base + Int(kept.columnIndices[t])
+                    s[i] += abs(g[i])
+                }
+            }
+        } else {
+            for i in 0..<gradient.count { s[i] += abs(g[i]) }
+        }
     }
 
     /// Read-only access to the values without copying.

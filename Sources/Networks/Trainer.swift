@@ -109,6 +109,16 @@ public final class Trainer {
     public private(set) var globalStep = 0
     public private(set) var status = TrainingStatus.inProgress
     public private(set) var history: [EpochRecord] = []
+    /// Polled at every step boundary: once set, `train` and `trainEpoch`
+    /// return after the step in flight, mid-epoch if need be, leaving a
+    /// position that `checkpoint()` saves and `restore` resumes exactly.
+    public var stopRequest: StopRequest?
+    /// Whether the last `train` or `trainEpoch` returned because of `stopRequest`.
+    public private(set) var stoppedEarly = false
+
+    /// The current epoch's running sums (part of a mid-epoch checkpoint, so
+    /// a resumed epoch reports the same training loss and accuracy).
+    private var epochLossSum = 0.0, epochCorrect = 0, epochSeen = 0
 
     private var iterator: BatchIterator
     private var batch: Batch
@@ -136,11 +146,13 @@ public final class Trainer {
     }
 
     /// Trains until `configuration.epochs` are done (or `untilEpoch`, if
-    /// given) or the loss diverges. Resumes mid-epoch after `restore`.
+    /// given), the loss diverges, or a stop is requested (`stoppedEarly`).
+    /// Resumes mid-epoch after `restore`.
     @discardableResult
     public func train(untilEpoch target: Int? = nil) -> TrainingStatus {
         let last = target ?? configuration.epochs
-        while epoch < last, status == .inProgress {
+        stoppedEarly = false
+        while epoch < last, status == .inProgress, !stoppedEarly {
             trainEpoch()
         }
         if status == .inProgress, epoch >= configuration.epochs { status = .completed }
@@ -148,13 +160,18 @@ public final class Trainer {
     }
 
     /// Runs the rest of the current epoch; returns its record, or `nil` if
-    /// the run diverged (see `status`).
+    /// the run diverged (see `status`) or stopped (`stoppedEarly`).
     @discardableResult
     public func trainEpoch() -> EpochRecord? {
+        stoppedEarly = false
         guard status == .inProgress else { return nil }
+        if stopRequest?.isRequested == true {
+            stoppedEarly = true
+            return nil
+        }
         iterator.startEpoch(epoch)
         iterator.skip(batches: stepInEpoch)
-        var lossSum = 0.0, correct = 0, seen = 0
+        if stepInEpoch == 0 { (epochLossSum, epochCorrect, epochSeen) = (0, 0, 0) }
         let start = ContinuousClock.now
         let rate = learningRate
         while iterator.next(into: &batch) {
@@ -168,20 +185,26 @@ public final class Trainer {
             }
             for callback in callbacks { callback.trainer(self, didComputeGradients: info) }
             optimizer.step(learningRate: lr)
-            lossSum += result.loss * Double(batch.count)
-            correct += result.correct
-            seen += batch.count
+            epochLossSum += result.loss * Double(batch.count)
+            epochCorrect += result.correct
+            epochSeen += batch.count
             stepInEpoch += 1
             globalStep += 1
             info.stepInEpoch = stepInEpoch - 1
             for callback in callbacks { callback.trainer(self, didStep: info) }
+            // One relaxed atomic load per step.
+            if stopRequest?.isRequested == true {
+                stoppedEarly = true
+                return nil
+            }
         }
         let seconds = (ContinuousClock.now - start).seconds
         let test = evaluatesEachEpoch ? evaluate(data.test) : nil
         epoch += 1
         stepInEpoch = 0
-        let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
-                                 trainAccuracy: Double(correct) / Double(max(seen, 1)),
+        let seen = epochSeen
+        let record = EpochRecord(epoch: epoch, trainLoss: epochLossSum / Double(max(seen, 1)),
+                                 trainAccuracy: Double(epochCorrect) / Double(max(seen, 1)),
                                  testLoss: test?.loss, testAccuracy: test?.accuracy, learningRate: rate,
                                  seconds: seconds, examplesPerSecond: Double(seen) / max(seconds, 1e-9))
         history.append(record)
@@ -228,10 +251,16 @@ public final class Trainer {
         globalStep = 0
         status = .inProgress
         history = []
+        (epochLossSum, epochCorrect, epochSeen) = (0, 0, 0)
     }
 
+    /// The current epoch's running sums (for `checkpoint()`).
+    var epochSums: (loss: Double, correct: Int, seen: Int) { (epochLossSum, epochCorrect, epochSeen) }
+
     /// Moves the position counters (used by `restore`).
-    func setPosition(epoch: Int, stepInEpoch: Int, globalStep: Int, status: TrainingStatus, history: [EpochRecord]) {
+    func setPosition(epoch: Int, stepInEpoch: Int, globalStep: Int, status: TrainingStatus, history: [EpochRecord],
+                     epochSums: (loss: Double, correct: Int, seen: Int) = (0, 0, 0)) {
+        (epochLossSum, epochCorrect, epochSeen) = epochSums
         self.epoch = epoch
         self.stepInEpoch = stepInEpoch
         self.globalStep = globalStep

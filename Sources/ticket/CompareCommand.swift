@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Reports
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Reports
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +10,8 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Reads every complete run under DIR/runs/ (several DIRs are merged, e.g. one per cluster shard; \
             a run found twice is taken from the first DIR), writes the tables into --out (default: the first DIR) \
-            and prints the summary as a table.
+            and prints the summary as a table. Refused (exit 1, nothing written) while live sweep processes use \
+            the output directory, naming them.
             """
     )
 
@@ -28,6 +30,9 @@ struct ReportCommand: ParsableCommand {
             let inputs = directories.map { URL(fileURLWithPath: $0) }
             let output = out.map { URL(fileURLWithPath: $0) } ?? inputs[0]
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            // Never under live sweep processes: they write these tables themselves.
+            let lock = try DirectoryLock.exclusive(output)
+            defer { lock.release() }
             let tables = try SweepTables.collect(from: inputs)
             try tables.write(to: output)
             print("\(output.path): \(tables.runs.count) run rows, \(tables.summary.count) summary rows, "

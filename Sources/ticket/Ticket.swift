@@ -6,6 +6,7 @@ struct Ticket: ParsableCommand {
         commandName: "ticket",
         abstract: "TicketBench: which pruning criterion finds the winning lottery ticket?",
         subcommands: [DataCommand.self, ModelsCommand.self, TrainCommand.self, SweepCommand.self,
-                      ReportCommand.self, CompareCommand.self, InstructionWorkloadCommand.self]
+                      ReportCommand.self, StatusCommand.self, SubmitCommand.self, CompareCommand.self,
+                      InstructionWorkloadCommand.self]
     )
 }

@@ -34,6 +34,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Input scaling: standard (per-channel mean/std of the training split) or unit (pixel/255).")
     var normalization: String = "standard"
     @Option(help: "Worker threads for the matrix kernels.") var threads: Int = 2
+    @Option(help: "Products with pruned weights: auto, dense or sparse (same results; speed only).")
+    var execution: Execution = .auto
     @Option(help: "Use only the first N training examples (quick runs).") var trainLimit: Int?
     @Option(help: "Evaluate on only the first N test examples (quick runs).") var testLimit: Int?
     @Option(help: "Write the per-epoch rows to this CSV file.") var csv: String?
@@ -65,6 +67,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationFailure("unknown normalization \(normalization); use standard or unit")
             }
             configureThreads(threads)
+            Execution.processDefault = execution
 
             var locator = DataLocator.standard()
             if let dataRoot { locator.roots.append(dataRoot) }
@@ -191,3 +194,6 @@ final class ProgressBar: TrainingCallback {
 func configureThreads(_ count: Int) {
     setThreadCount(count)
 }
+
+// `--execution auto|dense|sparse` on train and sweep.
+extension Execution: ExpressibleByArgument {}

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Harness
+@testable import Reports
 
 final class AccuracyPlotTests: XCTestCase {
     /// A summary shaped like the study's ResNet-20 figure (two schedules,

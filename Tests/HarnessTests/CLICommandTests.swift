@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// Runs the built `ticket` executable, which sits next to the test bundle.
 private func ticket(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -36,12 +37,36 @@ final class CLICommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.hasPrefix("error: \(dir.path)/none.csv:"), missing.stderr)
     }
 
-    func testReportRebuildsTablesOfASweepDirectory() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// A directory holding a finished fake sweep of `runnerManifest`.
+    private func sweptDirectory(_ name: String = #function) throws -> (URL, [RunConfig]) {
+        let dir = try makeTemporaryDirectory(name)
         let runs = try SweepManifest.parse(Data(runnerManifest.utf8)).expand()
         _ = try SweepRunner(runs: runs, output: dir, gitCommit: "c", executor: FakeExecutor(), log: { _ in },
                             makeReporter: nil).run()
+        return (dir, runs)
+    }
+
+    /// `ticket report` must not write tables under a live sweep process:
+    /// it refuses naming the holder, exits 1 and writes nothing.
+    func testReportIsRefusedWhileASweepProcessUsesTheDirectory() throws {
+        let (dir, runs) = try sweptDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let summary = dir.appendingPathComponent("summary.csv")
+        try FileManager.default.removeItem(at: summary)
+        let worker = try DirectoryLock.join(dir, plan: SweepPlan(name: "x", runs: runs), role: "worker")
+        let refused = try ticket(["report", dir.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.hasPrefix("error: \(dir.path): in use by a live sweep (pid \(getpid()) on host "),
+                      refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: summary.path), "nothing written")
+        worker.release()
+        XCTAssertEqual(try ticket(["report", dir.path]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: summary.path))
+    }
+
+    func testReportRebuildsTablesOfASweepDirectory() throws {
+        let (dir, _) = try sweptDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let summary = dir.appendingPathComponent("summary.csv"), workbook = dir.appendingPathComponent("tables.xlsx")
         let written = try Data(contentsOf: summary), writtenWorkbook = try Data(contentsOf: workbook)
         try FileManager.default.removeItem(at: summary)

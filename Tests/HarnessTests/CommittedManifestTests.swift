@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// The manifests in the repository must stay valid as the schema evolves.
 final class CommittedManifestTests: XCTestCase {

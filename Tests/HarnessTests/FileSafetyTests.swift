@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Harness
+@testable import Reports
 
 func makeTemporaryDirectory(_ name: String = #function) throws -> URL {
     let url = FileManager.default.temporaryDirectory
@@ -28,83 +29,79 @@ final class AtomicFileTests: XCTestCase {
 }
 
 final class DirectoryLockTests: XCTestCase {
-    func testSecondLockIsRefusedNamingTheHolderAndFreedOnRelease() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let first = try DirectoryLock.acquire(dir)
-        XCTAssertNil(first.takeoverWarning)
-        XCTAssertThrowsError(try DirectoryLock.acquire(dir)) { error in
-            guard case .held(_, let holder)? = error as? DirectoryLockError else { return XCTFail("\(error)") }
-            XCTAssertTrue(holder.hasPrefix("pid \(getpid()) on host "), holder)
-            XCTAssertTrue("\(error)".contains("in use by another sweep"), "\(error)")
-        }
-        // A shard cannot join while a whole sweep holds the directory.
-        XCTAssertThrowsError(try DirectoryLock.acquire(dir, shard: Shard(index: 1, count: 2)))
-        first.release()
-        let second = try DirectoryLock.acquire(dir)
-        XCTAssertNil(second.takeoverWarning, "a cleanly released lock is not stale")
-        second.release()
+    private func plan(_ name: String, _ count: Int) throws -> SweepPlan {
+        SweepPlan(name: name, runs: Array(try SweepManifest.parse(Data(runnerManifest.utf8)).expand().prefix(count)))
     }
 
-    func testShardsCoexistButNotTwiceAndExcludeAWholeSweep() throws {
+    func testWorkersOfOneManifestCoexistAndAnotherIsRefusedNamingThem() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let one = try DirectoryLock.acquire(dir, shard: Shard(index: 1, count: 2))
-        let two = try DirectoryLock.acquire(dir, shard: Shard(index: 2, count: 2))
-        XCTAssertThrowsError(try DirectoryLock.acquire(dir, shard: Shard(index: 2, count: 2)))
-        XCTAssertThrowsError(try DirectoryLock.acquire(dir)) { error in
-            XCTAssertTrue("\(error)".contains("shard 1/2") && "\(error)".contains("shard 2/2"), "\(error)")
+        let one = try DirectoryLock.join(dir, plan: plan("a", 5), role: "worker")
+        let two = try DirectoryLock.join(dir, plan: plan("renamed", 5), role: "shard 1/2")
+        XCTAssertEqual(DirectoryLock.liveWorkers(of: dir).map(\.role).sorted(), ["shard 1/2", "worker"])
+        XCTAssertThrowsError(try DirectoryLock.join(dir, plan: plan("a", 4), role: "worker")) { error in
+            XCTAssertTrue("\(error)".contains("another manifest") && "\(error)".contains("pid \(getpid()) on host "), "\(error)")
+        }
+        XCTAssertThrowsError(try DirectoryLock.exclusive(dir)) { error in
+            XCTAssertTrue("\(error)".contains("(worker)") && "\(error)".contains("(shard 1/2)"), "\(error)")
         }
         one.release()
         two.release()
-        XCTAssertNoThrow(try DirectoryLock.acquire(dir).release())
+        XCTAssertEqual(DirectoryLock.liveWorkers(of: dir), [])
+        // With nobody left, another manifest may use the directory (a union, as documented).
+        let other = try DirectoryLock.join(dir, plan: plan("b", 4), role: "sweep")
+        XCTAssertEqual(try SweepPlan.read(from: dir.appendingPathComponent(SweepPlan.fileName)), try plan("b", 4))
+        XCTAssertEqual(other.warnings, [], "cleanly released workers leave nothing stale")
+        other.release()
+        XCTAssertNoThrow(try DirectoryLock.exclusive(dir).release())
     }
 
-    func testStaleLockOfADeadProcessIsTakenOverWithAWarning() throws {
+    func testStaleWorkerFileOfADeadProcessIsRemovedWithAWarning() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/sh")
-        child.arguments = ["-c", "exit 0"]
-        try child.run()
-        child.waitUntilExit()
-        let deadPID = child.processIdentifier
-        try "pid \(deadPID) on host elsewhere since 2026-01-01T00:00:00Z\n"
-            .write(to: dir.appendingPathComponent(".lock"), atomically: false, encoding: .utf8)
-        let lock = try DirectoryLock.acquire(dir)
-        XCTAssertTrue(lock.takeoverWarning?.contains("pid \(deadPID) on host elsewhere") == true, "\(lock.takeoverWarning ?? "nil")")
+        let workers = dir.appendingPathComponent(".workers")
+        try FileManager.default.createDirectory(at: workers, withIntermediateDirectories: true)
+        try "pid: 999999\nhost: elsewhere\nsince: 2026-01-01T00:00:00Z\nrole: worker\n"
+            .write(to: workers.appendingPathComponent("elsewhere-999999"), atomically: false, encoding: .utf8)
+        let lock = try DirectoryLock.join(dir, plan: plan("a", 2), role: "worker")
+        XCTAssertTrue(lock.warnings.contains { $0.contains("pid 999999 on host elsewhere (worker)") }, "\(lock.warnings)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: workers.appendingPathComponent("elsewhere-999999").path))
         lock.release()
     }
 
-    /// A real second process holds the lock, then is killed with SIGKILL:
-    /// refused while it lives, taken over once it is dead.
+    /// A real second process holds a worker file, then is killed with
+    /// SIGKILL: `report` is refused naming it while it lives, allowed once it is dead.
     func testLockHeldByAnotherProcessIsRefusedUntilItIsKilled() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
             throw XCTSkip("needs /usr/bin/python3 to hold a lock from another process")
         }
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
+        let workers = dir.appendingPathComponent(".workers")
+        try FileManager.default.createDirectory(at: workers, withIntermediateDirectories: true)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         child.arguments = ["-c", """
             import fcntl, os, sys, time
             f = open(sys.argv[1], 'a+')
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.write('pid %d on host test since now\\n' % os.getpid()); f.flush()
+            f.write('pid: %d\\nhost: test\\nsince: now\\nrole: worker\\n' % os.getpid()); f.flush()
             print('ready', flush=True)
             time.sleep(60)
-            """, dir.appendingPathComponent(".lock").path]
+            """, workers.appendingPathComponent("test-1").path]
         let pipe = Pipe()
         child.standardOutput = pipe
         try child.run()
         _ = pipe.fileHandleForReading.availableData  // blocks until "ready"
-        XCTAssertThrowsError(try DirectoryLock.acquire(dir)) { error in
-            XCTAssertTrue("\(error)".contains("pid \(child.processIdentifier) on host test"), "\(error)")
+        XCTAssertThrowsError(try DirectoryLock.exclusive(dir)) { error in
+            XCTAssertTrue("\(error)".contains("pid \(child.processIdentifier) on host test (worker)"), "\(error)")
         }
+        XCTAssertEqual(DirectoryLock.liveWorkers(of: dir).map(\.pid), [child.processIdentifier])
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
-        let lock = try DirectoryLock.acquire(dir)
-        XCTAssertTrue(lock.takeoverWarning?.contains("pid \(child.processIdentifier)") == true)
+        XCTAssertEqual(DirectoryLock.liveWorkers(of: dir), [])
+        let lock = try DirectoryLock.join(dir, plan: plan("a", 2), role: "worker")
+        XCTAssertTrue(lock.warnings.contains { $0.contains("pid \(child.processIdentifier)") }, "\(lock.warnings)")
         lock.release()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// `git_commit` provenance: outputs under `results/` are not inputs, so
 /// regenerating them must not mark the tree dirty; any other change must.

@@ -2,6 +2,38 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
+
+/// Starts the real `ticket sweep MANIFEST --out OUTPUT --threads 1` (plus
+/// `extra` arguments) from the repository root, where the vendored MNIST is.
+func startTicketSweep(_ manifest: URL, into output: URL, extra: [String] = []) throws -> Process {
+    let process = Process()
+    process.executableURL = try ticketExecutable(nextTo: Bundle(for: RealSweepKillTests.self))
+    process.arguments = ["sweep", manifest.path, "--out", output.path, "--threads", "1"] + extra
+    process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+/// Sends SIGKILL to `process` as soon as `condition` holds (polled every
+/// 2 ms, for at most 120 s) and waits for it; false if it ended first.
+func killDashNine(_ process: Process, when condition: () -> Bool) -> Bool {
+    var killed = false
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning, Date() < deadline, !killed {
+        if condition() {
+            kill(process.processIdentifier, SIGKILL)
+            killed = true
+        } else {
+            usleep(2_000)
+        }
+    }
+    process.waitUntilExit()
+    if killed { XCTAssertEqual(process.terminationReason, .uncaughtSignal) }
+    return killed
+}
 
 /// The real `ticket sweep` (trainer and pruning included), SIGKILLed in the
 /// middle of a run and rerun, must give the tables of an uninterrupted sweep.
@@ -16,15 +48,7 @@ final class RealSweepKillTests: XCTestCase {
     """
 
     private func sweep(_ manifest: URL, into output: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = try ticketExecutable(nextTo: Bundle(for: RealSweepKillTests.self))
-        process.arguments = ["sweep", manifest.path, "--out", output.path, "--threads", "1"]
-        // The vendored MNIST, found relative to the repository root.
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try startTicketSweep(manifest, into: output)
     }
 
     /// runs.csv with the wall-time column blanked.
@@ -53,23 +77,14 @@ final class RealSweepKillTests: XCTestCase {
         // Kill as soon as some run has a round checkpoint but is not done.
         let victim = try sweep(manifestURL, into: killed)
         let runs = killed.appendingPathComponent("runs")
-        var killedMidRun = false
-        let deadline = Date().addingTimeInterval(120)
-        while victim.isRunning, Date() < deadline, !killedMidRun {
+        let killedMidRun = killDashNine(victim) {
             let directories = (try? FileManager.default.contentsOfDirectory(at: runs, includingPropertiesForKeys: nil)) ?? []
-            if directories.contains(where: {
+            return directories.contains(where: {
                 FileManager.default.fileExists(atPath: $0.appendingPathComponent("checkpoint.json").path)
                     && !FileManager.default.fileExists(atPath: $0.appendingPathComponent("done.json").path)
-            }) {
-                kill(victim.processIdentifier, SIGKILL)
-                killedMidRun = true
-            } else {
-                usleep(2_000)
-            }
+            })
         }
-        victim.waitUntilExit()
         XCTAssertTrue(killedMidRun, "the sweep finished before it could be killed mid-run")
-        XCTAssertEqual(victim.terminationReason, .uncaughtSignal)
 
         let rerun = try sweep(manifestURL, into: killed)
         rerun.waitUntilExit()

@@ -4,6 +4,7 @@ import Datasets
 import Networks
 import Pruning
 @testable import Harness
+@testable import Reports
 
 final class RunConfigHashTests: XCTestCase {
     static let fingerprint = DataFingerprint(DatasetPair(
@@ -50,7 +51,7 @@ final class RunConfigHashTests: XCTestCase {
     /// form changes on purpose (which re-runs every stored sweep).
     func testHashOfAFixedConfigIsPinned() {
         XCTAssertEqual(fixedConfig().fullHash, SHA256.hexDigest(of: Array(fixedConfig().canonical.serialized().utf8)))
-        XCTAssertEqual(fixedConfig().hash, "a92657c2a22d4466")
+        XCTAssertEqual(fixedConfig().hash, "c247e2db06cee396")
         XCTAssertEqual(fixedConfig().hash.count, 16)
     }
 
@@ -102,6 +103,10 @@ final class RunConfigHashTests: XCTestCase {
         XCTAssertEqual(otherSeed.criterionHash, base.criterionHash)
         XCTAssertNotEqual(otherCriterion.criterionHash, base.criterionHash)
         XCTAssertNotEqual(fixedConfig(fixedExperiment(optimizer: .adam(learningRate: 0.1))).setupHash, base.setupHash)
+        // One-shot densities are the summary's density axis, not setups; their dense epochs are.
+        let half = fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 1, density: 0.5)))
+        XCTAssertEqual(fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 1, density: 0.25))).setupHash, half.setupHash)
+        XCTAssertNotEqual(fixedConfig(fixedExperiment(schedule: .earlyOneShot(denseEpochs: 2, density: 0.5))).setupHash, half.setupHash)
         XCTAssertNotEqual(fixedConfig(fixedExperiment(data: DataSpecification(dataset: "mnist", trainExamples: 10,
                                                                               fingerprint: Self.fingerprint))).setupHash,
                           base.setupHash)
@@ -121,42 +126,5 @@ final class RunConfigHashTests: XCTestCase {
         let parameters: [(String, CriterionParameterValue)] = [("gamma", .number(1)), ("accumulate", .text("during-training"))]
         let reordered = fixedConfig(fixedExperiment(parameters: CriterionParameters(Dictionary(uniqueKeysWithValues: parameters.reversed()))))
         XCTAssertEqual(reordered.fullHash, fixedConfig().fullHash)
-    }
-
-    func testCanonicalNumbers() {
-        XCTAssertEqual(CanonicalNumber.format(1.0), "1")
-        XCTAssertEqual(CanonicalNumber.format(-0.0), "0")
-        XCTAssertEqual(CanonicalNumber.format(0.1), "0.1")
-        XCTAssertEqual(CanonicalNumber.format(1e-5), "0.00001")
-        XCTAssertEqual(CanonicalNumber.format(1.5e-7), "0.00000015")
-        XCTAssertEqual(CanonicalNumber.format(1e20), "100000000000000000000")
-        XCTAssertEqual(CanonicalNumber.format(123.456), "123.456")
-        XCTAssertEqual(CanonicalNumber.format(-2.5), "-2.5")
-        XCTAssertEqual(CanonicalNumber.format(0.0078125), "0.0078125")
-        XCTAssertEqual(CanonicalNumber.format(Float(0.1)), "0.1")
-        XCTAssertNil(CanonicalNumber.format(Double.nan))
-        XCTAssertNil(CanonicalNumber.format(-Double.infinity))
-        // Round trip over awkward values: shortest digits read back exactly.
-        var rng = SplitMix(state: 5)
-        for _ in 0..<10_000 {
-            let value = Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF) * (rng.next() % 2 == 0 ? 1 : -1)
-            let text = CanonicalNumber.format(value)!
-            XCTAssertFalse(text.contains("e"), text)
-            XCTAssertEqual(CanonicalNumber.parse(text), value, text)
-        }
-        XCTAssertNil(CanonicalNumber.parse("1,5"))
-        XCTAssertNil(CanonicalNumber.parse("nan"))
-        XCTAssertNil(CanonicalNumber.parse(""))
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

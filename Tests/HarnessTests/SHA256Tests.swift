@@ -1,5 +1,6 @@
 import XCTest
 @testable import Harness
+@testable import Reports
 
 final class SHA256Tests: XCTestCase {
     // FIPS 180-2, appendix B, and the NIST example values.

@@ -1,6 +1,8 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 func runRow(_ criterion: String, seed: UInt64, density: Double, accuracy: Double?, status: RunStatus = .ok,
             schedule: String = "iterative", setup: String = "s") -> RunRow {

@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// The real `ticket sweep` and `ticket train` on what issue #10 found: a
 /// diverging configuration, and manifests that must be refused before

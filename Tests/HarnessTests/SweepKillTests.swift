@@ -2,6 +2,7 @@ import Foundation
 import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// A fake executor slow enough to be killed in the middle of a run.
 private final class SlowExecutor: RunExecutor {

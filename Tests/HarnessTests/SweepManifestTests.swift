@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Pruning
 @testable import Harness
+@testable import Reports
 
 /// A valid manifest; tests break one thing at a time in it.
 let validManifest = """

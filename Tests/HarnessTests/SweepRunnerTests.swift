@@ -1,6 +1,8 @@
 import Foundation
+import TicketTestSupport
 import XCTest
 @testable import Harness
+@testable import Reports
 
 /// Produces deterministic results from the config alone, keeps a checkpoint
 /// after each round like a real trainer, and can be told to fail in the
@@ -54,8 +56,15 @@ final class FakeExecutor: RunExecutor {
         return RoundOutcome(round: round, testAccuracyFinal: accuracy, testAccuracyBest: accuracy + 0.003,
                            testLoss: 1 - accuracy, trainLoss: 0.5 - accuracy / 2, epochs: config.experiment.training.epochs,
                            wallSeconds: Double(calls.count) * 0.25, status: density < 0.1 ? .collapsed : .ok,
-                           layers: layers, mask: round == 0 ? nil : mask)
+                           nanScores: round, layers: layers, mask: round == 0 ? nil : mask)
     }
+}
+
+/// runs.csv (header included) without the wall-time column, which may differ between executions.
+func runsTableWithoutWallTime(_ directory: URL) throws -> [[String]] {
+    let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
+    let keep = table.header.indices.filter { !RunRow.wallTimeColumns.contains(table.header[$0]) }
+    return ([table.header] + table.records.map(\.fields)).map { fields in keep.map { fields[$0] } }
 }
 
 let runnerManifest = """
@@ -95,12 +104,7 @@ final class SweepRunnerTests: XCTestCase {
         try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
     }
 
-    /// runs.csv without the wall-time column, which may differ between executions.
-    func runsWithoutWallTime(_ directory: URL) throws -> [[String]] {
-        let table = try CSVTable.read(directory.appendingPathComponent("runs.csv"))
-        let keep = table.header.indices.filter { !RunRow.wallTimeColumns.contains(table.header[$0]) }
-        return ([table.header] + table.records.map(\.fields)).map { fields in keep.map { fields[$0] } }
-    }
+    func runsWithoutWallTime(_ directory: URL) throws -> [[String]] { try runsTableWithoutWallTime(directory) }
 
     func testSweepWritesStrictTablesAndARerunSkipsEveryRun() throws {
         let output = try newDirectory()
@@ -108,6 +112,11 @@ final class SweepRunnerTests: XCTestCase {
         let first = try sweep(output, executor)
         XCTAssertEqual(first.executed, 3 * 3 * 3)
         XCTAssertEqual(first.skipped, 0)
+        // The executor's count of NaN scores reaches runs.csv (it used to stay inside Pruning).
+        let written = try CSVTable.read(output.appendingPathComponent("runs.csv")).rows(RunRow.self)
+        XCTAssertEqual(written.map(\.nanScores), written.map(\.round))
+        XCTAssertTrue(try text(output, "runs.csv").hasPrefix(RunRow.columns.joined(separator: ",")))
+        XCTAssertTrue(RunRow.columns.contains("nan_scores"))
         // Iterative runs report rounds 0...2, one-shot runs round 1.
         XCTAssertEqual(first.tables.runs.count, 9 * 3 + 18 * 1)
         let table = try CSVTable.read(output.appendingPathComponent("runs.csv"))
@@ -217,15 +226,62 @@ final class SweepRunnerTests: XCTestCase {
         XCTAssertEqual(row.n, 2, "the diverged run has no final accuracy")
     }
 
-    func testASecondSweepOnALockedDirectoryIsRefused() throws {
+    func testStatusCountsDoneDivergedRunningFailedAndPendingRuns() throws {
         let output = try newDirectory()
-        let lock = try DirectoryLock.acquire(output)
+        let all = try runs()
+        let executor = FakeExecutor()
+        executor.diverge = [all[0].hash]
+        executor.failOnce = [all[3].hash]
+        XCTAssertThrowsError(try sweep(output, executor, shard: Shard(index: 1, count: 3)))
+        let claimed = RunDirectory(output: output, config: all[1])
+        try FileManager.default.createDirectory(at: claimed.url, withIntermediateDirectories: true)
+        let claim = try XCTUnwrap(try RunClaim.take(claimed))
+        claim.update(round: 2)
+        defer { claim.release() }
+
+        let status = try SweepStatus.read(output)
+        XCTAssertEqual(status.runs.map(\.hash), all.map(\.hash), "the plan's runs, in order")
+        XCTAssertEqual(status.runs[0].state, .done(diverged: true))
+        XCTAssertEqual(status.count { $0 == .done(diverged: false) }, 7)
+        guard case .running(let holder) = status.runs[1].state else { return XCTFail("\(status.runs[1].state)") }
+        XCTAssertEqual(holder.pid, getpid())
+        XCTAssertEqual(holder.role, "round 2")
+        guard case .failed(let error) = status.runs[3].state else { return XCTFail("\(status.runs[3].state)") }
+        XCTAssertTrue(error.contains("simulated interruption"), error)
+        XCTAssertEqual(status.count { $0 == .pending }, 27 - 9 - 1)
+        XCTAssertEqual(status.epochsLeft, all.enumerated().filter { $0.offset % 3 != 0 || $0.offset == 3 }
+            .reduce(0) { $0 + $1.element.plannedEpochs })
+        let measured = try XCTUnwrap(status.secondsPerEpoch)
+        XCTAssertEqual(status.estimatedSecondsLeft ?? -1, measured * Double(status.epochsLeft), accuracy: 1e-9)
+    }
+
+    func testASweepOfAnotherManifestIsRefusedWhileAWorkerLives() throws {
+        let output = try newDirectory()
+        let others = Array(try runs().prefix(3))
+        let lock = try DirectoryLock.join(output, plan: SweepPlan(name: "other", runs: others), role: "worker")
         defer { lock.release() }
         let executor = FakeExecutor()
         XCTAssertThrowsError(try sweep(output, executor)) { error in
-            XCTAssertTrue(error is DirectoryLockError, "\(error)")
+            guard case .otherManifest(_, let holder)? = error as? DirectoryLockError else { return XCTFail("\(error)") }
+            XCTAssertTrue(holder.hasPrefix("pid \(getpid()) on host "), holder)
         }
         XCTAssertEqual(executor.calls, [])
+    }
+
+    func testARunClaimedByAnotherProcessIsLeftToIt() throws {
+        let output = try newDirectory()
+        let victim = try runs()[2]
+        let directory = RunDirectory(output: output, config: victim)
+        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true)
+        let claim = try XCTUnwrap(try RunClaim.take(directory))
+        XCTAssertNil(try RunClaim.take(directory), "a claimed run cannot be claimed twice")
+        let executor = FakeExecutor()
+        let result = try sweep(output, executor)
+        XCTAssertEqual(result.executed, 26)
+        XCTAssertEqual(result.heldElsewhere, 1)
+        XCTAssertFalse(executor.calls.contains(victim.hash))
+        claim.release()
+        XCTAssertNotNil(try RunClaim.take(directory), "free once released")
     }
 }
 

@@ -34,7 +34,7 @@ private func expectedCells<Row: CSVRow>(_ rows: [Row]) -> [[Cell]] {
         zip(Row.columns, row.fields).map { column, field in
             if field.isEmpty { return .empty }
             let integerTooLarge = UInt64(field).map { $0 > 1 << 53 } ?? false
-            if SweepTables.textColumns.contains(column) || integerTooLarge { return .text(field) }
+            if Worksheet.textColumns.contains(column) || integerTooLarge { return .text(field) }
             return .number(Double(field)!)
         }
     }

@@ -105,6 +105,43 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A stop requested mid-epoch ends training after that step; a checkpoint
+    /// of that position, restored into a fresh trainer, finishes with the
+    /// bits and the epoch records (training loss and accuracy included) of a
+    /// trainer that never stopped.
+    func testStopMidEpochThenCheckpointResumesWithTheSameBitsAndRecords() throws {
+        final class StopAt: TrainingCallback {
+            let step: Int, request: StopRequest
+            init(step: Int, request: StopRequest) { self.step = step; self.request = request }
+            func trainer(_ trainer: Trainer, didStep info: StepInfo) { if info.globalStep == step { request.request() } }
+        }
+        let c = configuration(optimizers[3])
+        let straight = tinyConvNet(seed: 6)
+        let straightTrainer = Trainer(network: straight, data: syntheticData(), configuration: c)
+        straightTrainer.train()
+
+        let first = tinyConvNet(seed: 6)
+        let firstTrainer = Trainer(network: first, data: syntheticData(), configuration: c)
+        let stop = StopRequest()
+        firstTrainer.stopRequest = stop
+        firstTrainer.callbacks = [StopAt(step: 8, request: stop)]  // 6 steps per epoch: stops inside epoch 2
+        firstTrainer.train()
+        XCTAssertTrue(firstTrainer.stoppedEarly)
+        XCTAssertEqual(firstTrainer.status, .inProgress)
+        XCTAssertEqual([firstTrainer.epoch, firstTrainer.stepInEpoch, firstTrainer.globalStep], [1, 3, 9])
+        let saved = try Checkpoint(decoding: firstTrainer.checkpoint().encoded())
+
+        let resumed = tinyConvNet(seed: 77)
+        let resumedTrainer = Trainer(network: resumed, data: syntheticData(), configuration: c)
+        try resumedTrainer.restore(saved)
+        resumedTrainer.train()
+        XCTAssertFalse(resumedTrainer.stoppedEarly)
+        XCTAssertEqual(bits(resumed), bits(straight))
+        XCTAssertEqual(resumedTrainer.history.map(\.trainLoss), straightTrainer.history.map(\.trainLoss))
+        XCTAssertEqual(resumedTrainer.history.map(\.trainAccuracy), straightTrainer.history.map(\.trainAccuracy))
+        XCTAssertEqual(resumedTrainer.history.map(\.testAccuracy), straightTrainer.history.map(\.testAccuracy))
+    }
+
     func testCorruptCheckpointIsAnError() throws {
         let trainer = Trainer(network: tinyMLP(seed: 1), data: syntheticData(), configuration: configuration(optimizers[0]))
         var data = try trainer.checkpoint().encoded()

@@ -248,4 +248,41 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(cache.misses, 3)
         XCTAssertEqual(cache.hits, 3 * 4 - 3)
     }
+
+    /// A stop requested at a chosen step (mid-epoch), the in-round state
+    /// through its file format, then a fresh experiment resuming from it:
+    /// the results of never stopping. Covers the late-rewind capture (before
+    /// and after step k), a later round that starts at step k, Σ|∂L/∂w|, and
+    /// an early one-shot run before and after its pruning.
+    func testStopMidEpochThenResumeFromTheInRoundStateGivesTheSameResults() throws {
+        let iterative = PruningSchedule.iterative(rate: 0.5, rounds: 2, rewindIteration: 5)
+        let oneShot = PruningSchedule.earlyOneShot(denseEpochs: 1, density: 0.25)
+        // (criterion, schedule, round, 0-based step after which to stop); 12 steps per epoch.
+        let cases: [(String, PruningSchedule, Int, Int)] = [
+            ("data-dependent", iterative, 0, 2), ("data-dependent", iterative, 0, 16), ("magnitude", iterative, 1, 8),
+            ("data-dependent", oneShot, 1, 6), ("data-dependent", oneShot, 1, 17),
+        ]
+        for (criterion, schedule, round, step) in cases {
+            let label = "\(criterion) \(schedule.kind) round \(round) step \(step)"
+            let configuration = toyConfiguration(criterion: criterion, schedule: schedule, epochs: 2)
+            let straight = try PruningExperiment(configuration: configuration, data: toyData()).run()
+
+            let first = try PruningExperiment(configuration: configuration, data: toyData())
+            let stop = StopRequest()
+            first.stopRequest = stop
+            first.onStep = { r, info in if r == round && info.globalStep == step { stop.request() } }
+            var roundCheckpoint: ExperimentCheckpoint?, inRound: InRoundCheckpoint?
+            first.onRoundFinished = { _, _, checkpoint in roundCheckpoint = checkpoint }
+            first.onInRoundCheckpoint = { inRound = $0 }
+            XCTAssertThrowsError(try first.run(), label) { XCTAssertTrue($0 is ExperimentInterrupted, "\($0)") }
+            let stored = try InRoundCheckpoint(decoding: XCTUnwrap(inRound, label).encoded(), source: label)
+            XCTAssertEqual(stored.header.round, round, label)
+            XCTAssertEqual(stored.trainer.header.globalStep, step + 1, label)
+            XCTAssertGreaterThan(stored.trainer.header.stepInEpoch, 0, "mid-epoch: \(label)")
+
+            let resumed = try PruningExperiment(configuration: configuration, data: toyData())
+                .run(resumingFrom: roundCheckpoint, inRound: stored)
+            XCTAssertEqual(timeless(resumed), timeless(straight), label)
+        }
+    }
 }

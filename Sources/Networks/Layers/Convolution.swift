@@ -20,6 +20,12 @@ import MatrixKernels
 ///
 /// Weights are stored `[out, in, kh, kw]`, i.e. an `out × (in·kh·kw)` matrix
 /// whose rows match the im2col row order.
+///
+/// On the sparse path (`Parameter.usesSparseProducts`) the same column
+/// matrices and the same split over threads feed the sparse kernels instead
+/// of the GEMMs: the products skip masked taps (vectorised along the output
+/// pixels) and dW is computed at kept entries only. Same bits for finite
+/// values; a batch (or output gradient) holding NaN or ∞ takes the GEMMs.
 final class Convolution: Layer {
     let name: String
     let inputChannels: Int
@@ -36,6 +42,8 @@ final class Convolution: Layer {
     /// Scratch of each thread working on this layer; lane 0 is the caller's.
     private var lanes: [Lane] = []
     private var input: UnsafePointer<Float>?
+    /// Whether this call's products use the sparse kernels (set per pass).
+    private var sparseForward = false, sparseBackward = false
     private var cachedGeometry: ConvolutionGeometry?
     /// Examples per group (see the type's documentation).
     private var groupSize = 1
@@ -142,6 +150,8 @@ final class Convolution: Layer {
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
         self.input = input
+        sparseForward = weight.usesSparseProducts && allFinite(input, count: count * inShape.count)
+        if sparseForward { _ = weight.keptRows } // built here, not by two threads at once
         let parts = max(1, min(groupCount(count), WorkerPool.shared.threadCount))
         WorkerPool.shared.perform(ForwardGroups(layer: self, input: input, count: count, lanes: lanes(parts)), parts: parts)
         return UnsafePointer(output!.pointer)
@@ -169,8 +179,13 @@ final class Convolution: Layer {
         // One example writes its output in place; a group writes side by
         // side and is copied out per example.
         let product = groupSize == 1 ? first : lane.outputs!.pointer
-        gemm(m: outputChannels, n: examples.count * pixels, k: taps, a: weight.value.pointer, lda: taps,
-             b: columns, ldb: ld, beta: 0, c: product, ldc: groupSize == 1 ? pixels : ld, pool: lane.pool)
+        if sparseForward {
+            sparseMultiply(weight.keptRows, values: weight.value.pointer, b: columns, ldb: ld, n: examples.count * pixels,
+                           c: product, ldc: groupSize == 1 ? pixels : ld, pool: lane.pool)
+        } else {
+            gemm(m: outputChannels, n: examples.count * pixels, k: taps, a: weight.value.pointer, lda: taps,
+                 b: columns, ldb: ld, beta: 0, c: product, ldc: groupSize == 1 ? pixels : ld, pool: lane.pool)
+        }
         let b = bias?.value.pointer
         for slot in 0..<examples.count {
             let y = first + slot * outShape.count
@@ -190,6 +205,9 @@ final class Convolution: Layer {
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
         guard let input else { preconditionFailure("\(name): backward before forward") }
         let threads = WorkerPool.shared.threadCount, groups = groupCount(count)
+        let sparse = weight.usesSparseProducts
+        sparseBackward = sparse && (!needsInputGradient || allFinite(outputGradient, count: count * outShape.count))
+        if sparse { _ = weight.keptRows } // built here, not by two threads at once
         if threads > 1 && needsInputGradient && groupSize == 1 {
             // Large images: the per-example dW products cost about what the
             // input gradients do, so one thread runs the dW chain (examples
@@ -212,7 +230,8 @@ final class Convolution: Layer {
             }
         }
         if count == 0 { weight.gradient.pointer.update(repeating: 0, count: weight.count) }
-        weight.applyMaskToGradient()
+        // The sparse path writes kept entries only; the others stay 0.
+        if !sparse { weight.applyMaskToGradient() }
         if let bias {
             let pixels = outShape.planeSize
             let db = bias.gradient.pointer
@@ -267,9 +286,15 @@ final class Convolution: Layer {
             let examples = examples(ofGroup: group, count: count)
             let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
             let (gradients, gradientLD) = outputGradients(outputGradient, examples: examples, lane: lane)
-            gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: examples.count * outShape.planeSize,
-                 a: gradients, lda: gradientLD, b: columns, ldb: ld,
-                 beta: group == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+            if weight.usesSparseProducts {
+                sparseGradient(weight.keptRows, a: gradients, aRowStride: gradientLD, aDepthStride: 1,
+                               b: columns, bRowStride: ld, bDepthStride: 1, depth: examples.count * outShape.planeSize,
+                               into: weight.gradient.pointer, accumulate: group > 0, pool: pool)
+            } else {
+                gemm(transA: .none, transB: .transposed, m: outputChannels, n: taps, k: examples.count * outShape.planeSize,
+                     a: gradients, lda: gradientLD, b: columns, ldb: ld,
+                     beta: group == 0 ? 0 : 1, c: weight.gradient.pointer, ldc: taps, pool: pool)
+            }
         }
     }
 
@@ -300,19 +325,29 @@ final class Convolution: Layer {
             let n = examples.lowerBound
             let dx = inputGradient!.pointer + n * inShape.count
             let dcol = isPointwise ? dx : lane.columnGradient!.pointer
-            gemm(transA: .transposed, transB: .none, m: taps, n: pixels, k: outputChannels,
-                 a: weight.value.pointer, lda: taps, b: outputGradient + n * outShape.count, ldb: pixels,
-                 beta: 0, c: dcol, ldc: pixels, pool: lane.pool)
+            multiplyByWeightsTransposed(outputGradient + n * outShape.count, ld: pixels, n: pixels, into: dcol,
+                                        pool: lane.pool)
             if !isPointwise { col2im(dcol, geometry: cachedGeometry!, into: dx) }
             return
         }
         let (gathered, ld) = outputGradients(outputGradient, examples: examples, lane: lane)
         let dcol = lane.columnGradient!.pointer
-        gemm(transA: .transposed, transB: .none, m: taps, n: examples.count * pixels, k: outputChannels,
-             a: weight.value.pointer, lda: taps, b: gathered, ldb: ld, beta: 0, c: dcol, ldc: ld, pool: lane.pool)
+        multiplyByWeightsTransposed(gathered, ld: ld, n: examples.count * pixels, into: dcol, pool: lane.pool)
         for n in examples {
             col2im(dcol + (n - examples.lowerBound) * pixels, geometry: cachedGeometry!,
                    into: inputGradient!.pointer + n * inShape.count, leadingDimension: ld)
+        }
+    }
+
+    /// dcol = Wᵀ · dY (`taps × n`, rows `ld` apart, as dY's), sparse or dense.
+    private func multiplyByWeightsTransposed(_ outputGradient: UnsafePointer<Float>, ld: Int, n: Int,
+                                             into dcol: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        if sparseBackward {
+            sparseTransposedMultiply(weight.keptRows, values: weight.value.pointer, b: outputGradient, ldb: ld, n: n,
+                                     c: dcol, ldc: ld, pool: pool)
+        } else {
+            gemm(transA: .transposed, transB: .none, m: taps, n: n, k: outputChannels,
+                 a: weight.value.pointer, lda: taps, b: outputGradient, ldb: ld, beta: 0, c: dcol, ldc: ld, pool: pool)
         }
     }
 }

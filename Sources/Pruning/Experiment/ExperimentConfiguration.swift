@@ -2,60 +2,6 @@ import Datasets
 import Networks
 import Randomness
 
-/// When and how often a run prunes.
-public enum PruningSchedule: Sendable, Hashable, Codable {
-    /// Train, prune `rate` of the remaining weights, rewind the survivors to
-    /// their values at iteration `rewindIteration` (0: initialisation), reset
-    /// the optimizer, repeat `rounds` times (Frankle & Carbin; the study's
-    /// iterative schedule with rate 0.5). Round 0 is the dense network.
-    case iterative(rate: Double, rounds: Int, rewindIteration: Int)
-    /// Train densely for `denseEpochs` while accumulating G, prune once to
-    /// `density`, keep training without rewinding to the end of the budget
-    /// (the study's "early one-shot").
-    case earlyOneShot(denseEpochs: Int, density: Double)
-    /// Score at initialisation, prune once to `density`, train (SNIP-style).
-    case atInitialization(density: Double)
-
-    public var name: String {
-        switch self {
-        case .iterative: return "iterative"
-        case .earlyOneShot: return "early-one-shot"
-        case .atInitialization: return "at-init"
-        }
-    }
-
-    /// The rounds a run reports: 0...rounds for iterative, only 1 for the
-    /// one-shot schedules (their dense phase is not a full training, and
-    /// several target densities share it, so it has no row of its own).
-    public var reportedRounds: ClosedRange<Int> {
-        switch self {
-        case .iterative(_, let rounds, _): return 0...rounds
-        case .earlyOneShot, .atInitialization: return 1...1
-        }
-    }
-
-    /// The density requested after `round` rounds of pruning. Everyone who
-    /// needs it (experiment, tables) calls this, so the value is bit-identical.
-    public func requestedDensity(afterRound round: Int) -> Double {
-        switch self {
-        case .iterative(let rate, _, _):
-            var density = 1.0
-            for _ in 0..<max(round, 0) { density *= 1 - rate }
-            return density
-        case .earlyOneShot(_, let density), .atInitialization(let density):
-            return round == 0 ? 1 : density
-        }
-    }
-
-    /// Epochs a whole run trains, given the epochs of one round.
-    public func plannedEpochs(epochsPerRound: Int) -> Int {
-        switch self {
-        case .iterative(_, let rounds, _): return (rounds + 1) * epochsPerRound
-        case .earlyOneShot, .atInitialization: return epochsPerRound
-        }
-    }
-}
-
 /// The controls that ask whether a ticket is a winning one.
 public enum TicketControl: String, Sendable, Hashable, Codable, CaseIterable {
     case none
@@ -221,7 +167,7 @@ public struct ExperimentConfiguration: Sendable, Hashable, Codable {
     /// exists. Returns `self`.
     public func validated() throws -> ExperimentConfiguration {
         let made = try CriterionRegistry.make(criterion, parameters: criterionParameters)
-        try PruningExperiment.checkCompatibility(of: made, with: schedule)
+        try PruningExperiment.checkCompatibility(of: made, with: schedule, epochsPerRound: training.epochs)
         guard ModelRegistry.descriptor(named: model) != nil else {
             throw PruningError.invalidParameter(criterion: criterion, "unknown model '\(model)' (known: \(ModelRegistry.names.joined(separator: ", ")))")
         }

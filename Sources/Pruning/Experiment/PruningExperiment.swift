@@ -18,6 +18,15 @@ public final class PruningExperiment {
     public var onRoundFinished: ((RoundResult, [String: [Bool]], ExperimentCheckpoint) throws -> Void)?
     /// Called after every epoch (round, epoch record): progress displays.
     public var onEpoch: ((Int, EpochRecord) -> Void)?
+    /// Polled at every training step: when set, the experiment hands the
+    /// round's state to `onInRoundCheckpoint` and throws `ExperimentInterrupted`.
+    public var stopRequest: StopRequest?
+    /// Also hand the round's state to `onInRoundCheckpoint` this often while training.
+    public var checkpointInterval: Duration?
+    /// Persists an in-round checkpoint (the caller writes it atomically).
+    public var onInRoundCheckpoint: ((InRoundCheckpoint) throws -> Void)?
+    /// The in-round state `run` resumes from (set by `run` for the schedule's pipeline).
+    private var resumingInRound: InRoundCheckpoint?
     /// Called after every optimizer step (round, step): observers and tests.
     public var onStep: ((Int, StepInfo) -> Void)?
     /// Dense prefixes shared with other experiments of a sweep (see
@@ -33,37 +42,13 @@ public final class PruningExperiment {
     }
 
     private func validate() throws {
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            guard rate > 0, rate < 1 else { throw PruningError.invalidAmount("iterative rate must be in (0, 1), got \(rate)") }
-            guard rounds >= 0 else { throw PruningError.invalidAmount("rounds must be ≥ 0, got \(rounds)") }
-            guard rewind >= 0 else { throw PruningError.invalidAmount("rewind iteration must be ≥ 0, got \(rewind)") }
-        case let .earlyOneShot(denseEpochs, density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-            guard denseEpochs >= 1, denseEpochs < configuration.training.epochs else {
-                throw PruningError.invalidAmount("early one-shot needs 1 ≤ dense epochs (\(denseEpochs)) < epochs (\(configuration.training.epochs))")
-            }
-        case let .atInitialization(density):
-            guard density > 0, density <= 1 else { throw PruningError.invalidAmount("density must be in (0, 1], got \(density)") }
-        }
-        try Self.checkCompatibility(of: criterion, with: configuration.schedule)
+        try Self.checkCompatibility(of: criterion, with: configuration.schedule, epochsPerRound: configuration.training.epochs)
     }
 
     /// Whether `criterion` can run under `schedule` at all (before any data is loaded).
-    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule) throws {
-        switch schedule {
-        case .iterative:
-            if criterion.pruningSteps > 1 {
-                throw PruningError.invalidParameter(criterion: criterion.name,
-                    "prunes in \(criterion.pruningSteps) steps to a target density; use at-init or early-one-shot, not iterative rounds")
-            }
-        case .earlyOneShot:
-            break
-        case .atInitialization:
-            if criterion.requirements.contains(.accumulatedGradients) {
-                throw PruningError.missingInput(criterion: criterion.name,
-                    "gradients accumulated during training do not exist at initialisation; use early-one-shot or iterative, or accumulate: end-of-round")
-            }
+    static func checkCompatibility(of criterion: PruningCriterion, with schedule: PruningSchedule, epochsPerRound: Int) throws {
+        if let problem = schedule.definition.problem(with: criterion, epochsPerRound: epochsPerRound) {
+            throw PruningError.invalidParameter(criterion: criterion.name, problem)
         }
     }
 
@@ -75,22 +60,21 @@ public final class PruningExperiment {
                                       initializer: configuration.initializer)
     }
 
-    /// Runs the experiment (or its remainder, after `checkpoint`) and returns every round's result.
-    public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil) throws -> [RoundResult] {
+    /// Runs the experiment (or its remainder, after `checkpoint` and, within
+    /// the next round, `inRound`) and returns every round's result.
+    public func run(resumingFrom checkpoint: ExperimentCheckpoint? = nil,
+                    inRound: InRoundCheckpoint? = nil) throws -> [RoundResult] {
         if let checkpoint, checkpoint.finished { return checkpoint.completedRounds }
-        switch configuration.schedule {
-        case let .iterative(rate, rounds, rewind):
-            return try runIterative(rate: rate, rounds: rounds, rewindIteration: rewind, checkpoint: checkpoint)
-        case let .earlyOneShot(denseEpochs, density):
-            return [try runOneShot(density: density, denseEpochs: denseEpochs)]
-        case let .atInitialization(density):
-            return [try runOneShot(density: density, denseEpochs: 0)]
-        }
+        resumingInRound = inRound
+        defer { resumingInRound = nil }
+        return try configuration.schedule.definition.run(self, resumingFrom: checkpoint)
     }
 
     // MARK: - Iterative
 
-    private func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
+    /// The iterative pipeline (`IterativeSchedule`): rounds of training,
+    /// scoring, pruning and rewinding, a checkpoint after each.
+    func runIterative(rate: Double, rounds: Int, rewindIteration: Int,
                               checkpoint: ExperimentCheckpoint?) throws -> [RoundResult] {
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
@@ -114,7 +98,9 @@ public final class PruningExperiment {
             try network.restore(rewind ?? initial)
             let result: RoundResult
             let accumulated: [[Float]]?
-            if round == 0, let shared = prefixCache?.entry(prefixKey),
+            // Resuming inside this round (its trainer state saved at a stop or periodically)?
+            let inRound = resumingInRound.flatMap { $0.header.round == round ? $0 : nil }
+            if round == 0, inRound == nil, let shared = prefixCache?.entry(prefixKey),
                let trained = shared.trainedWeights, let sharedResult = shared.result {
                 // The same dense round another run of the sweep trained.
                 try network.restore(trained)
@@ -123,14 +109,30 @@ public final class PruningExperiment {
                 result = sharedResult
             } else {
                 // Round 0 collects G for whoever shares it, whatever this criterion needs.
-                let accumulator = needsGradients || (round == 0 && prefixCache != nil) ? GradientAccumulator(network: network) : nil
+                var accumulator = needsGradients || (round == 0 && prefixCache != nil) ? GradientAccumulator(network: network) : nil
                 let capture = (round == 0 && rewindIteration > 0) ? RewindCapture(iteration: rewindIteration) : nil
                 let trainer = makeTrainer(network, round: round, extra: [accumulator as TrainingCallback?, capture].compactMap { $0 })
-                // Late rewinding (Frankle et al. 2020): a later round resumes at
-                // step k, with step k's data order and learning-rate position,
-                // and trains the remaining T - k steps.
-                if round > 0, rewindIteration > 0 { trainer.start(atStep: rewindIteration) }
-                trainer.train()
+                var elapsedBefore = 0.0
+                if let inRound {
+                    // The in-round state holds the trainer's full position (late rewinding's included).
+                    accumulator = try resume(trainer, accumulator: accumulator, needsGradients: needsGradients, from: inRound)
+                    let captured = inRound.tensors(prefixed: "rewind/")
+                    if let capture, !captured.isEmpty {
+                        var snapshot = initial
+                        for (name, values) in captured { snapshot.values[name] = values }
+                        capture.restore(snapshot)
+                    }
+                    elapsedBefore = inRound.header.elapsedSeconds
+                } else if round > 0, rewindIteration > 0 {
+                    // Late rewinding (Frankle et al. 2020): a later round resumes at
+                    // step k, with step k's data order and learning-rate position,
+                    // and trains the remaining T - k steps.
+                    trainer.start(atStep: rewindIteration)
+                }
+                try trainResumably(trainer) { [accumulator] in
+                    self.inRoundState(round: round, elapsed: elapsedBefore + (ContinuousClock.now - start).seconds,
+                                      trainer: trainer, accumulator: accumulator, capture: capture, selection: nil)
+                }
                 if round == 0, rewindIteration > 0 {
                     guard let captured = capture?.snapshot else {
                         throw PruningError.invalidAmount("rewind iteration \(rewindIteration) is beyond the \(trainer.globalStep) steps of a round")
@@ -145,7 +147,7 @@ public final class PruningExperiment {
                 let collapsed = pending.layers.contains { $0.weights > 0 && $0.remaining == 0 }
                 result = roundResult(round: round, trainer: measured, fromEpoch: 0, layers: pending.layers,
                                      requested: pending.requested, collapsed: collapsed, nanScores: pending.nanScores,
-                                     seconds: (ContinuousClock.now - start).seconds)
+                                     seconds: elapsedBefore + (ContinuousClock.now - start).seconds)
                 accumulated = accumulator?.sums
                 if round == 0, let prefixCache, let sums = accumulator?.sums {
                     prefixCache.store(.init(trainedWeights: network.snapshot(), rewindWeights: rewindIteration > 0 ? rewind : nil,
@@ -178,58 +180,83 @@ public final class PruningExperiment {
 
     // MARK: - One-shot (early and at initialisation)
 
-    private func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
+    /// The one-shot pipeline (`EarlyOneShotSchedule`, `AtInitializationSchedule`):
+    /// `denseEpochs` of dense training (0: none), one prune to `density`, training on.
+    func runOneShot(density: Double, denseEpochs: Int) throws -> RoundResult {
         let start = ContinuousClock.now
         let network = try makeNetwork(seed: configuration.seeds.seed(for: .initialization))
         let initial = network.snapshot()
         let needsGradients = criterion.requirements.contains(.accumulatedGradients)
         let shareable = denseEpochs > 0 && prefixCache != nil
         let prefixKey = DensePrefixCache.key(configuration, kind: "dense epochs \(denseEpochs)")
-        let shared = shareable ? prefixCache?.entry(prefixKey) : nil
-        let accumulator = (needsGradients || shareable) && shared == nil ? GradientAccumulator(network: network) : nil
+        let inRound = resumingInRound.flatMap { $0.header.round == 1 ? $0 : nil }
+        let shared = shareable && inRound == nil ? prefixCache?.entry(prefixKey) : nil
+        // Set once pruned (restored when the interruption came after pruning).
+        var selection = inRound?.header.selection
+        var accumulator = (needsGradients || shareable) && shared == nil && selection == nil ? GradientAccumulator(network: network) : nil
         let trainer = makeTrainer(network, round: 1, extra: accumulator.map { [$0] } ?? [])
-        var accumulated = accumulator?.sums
-        if let shared, let state = shared.trainer {
-            // The dense epochs another run of the sweep trained: the same trainer state.
-            try trainer.restore(state)
-            accumulated = shared.gradients
-        } else if denseEpochs > 0 {
-            trainer.train(untilEpoch: denseEpochs)
-            accumulated = accumulator?.sums
-            if shareable, let sums = accumulator?.sums {
-                prefixCache?.store(.init(trainedWeights: nil, rewindWeights: nil, result: nil, trainer: trainer.checkpoint(),
-                                         gradients: sums), as: prefixKey)
-            }
+        var elapsedBefore = 0.0
+        if let inRound {
+            accumulator = try resume(trainer, accumulator: accumulator, needsGradients: needsGradients && selection == nil,
+                                     from: inRound)
+            elapsedBefore = inRound.header.elapsedSeconds
         }
-        guard trainer.status == .inProgress else {
-            // Diverged while dense: the run's one result, recorded like any other.
-            let result = roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
-                                     requested: density, collapsed: false, nanScores: 0, seconds: (ContinuousClock.now - start).seconds)
-            try finishOneShot(result, network: network, density: density)
-            return result
+        func elapsed() -> Double { elapsedBefore + (ContinuousClock.now - start).seconds }
+        var accumulated = accumulator?.sums
+        if selection == nil {
+            if let shared, let state = shared.trainer {
+                // The dense epochs another run of the sweep trained: the same trainer state.
+                try trainer.restore(state)
+                accumulated = shared.gradients
+            } else if denseEpochs > 0 {
+                try trainResumably(trainer, untilEpoch: denseEpochs) { [accumulator] in
+                    self.inRoundState(round: 1, elapsed: elapsed(), trainer: trainer, accumulator: accumulator,
+                                      capture: nil, selection: nil)
+                }
+                accumulated = accumulator?.sums
+                if shareable, let sums = accumulator?.sums {
+                    prefixCache?.store(.init(trainedWeights: nil, rewindWeights: nil, result: nil, trainer: trainer.checkpoint(),
+                                             gradients: sums), as: prefixKey)
+                }
+            }
+            guard trainer.status == .inProgress else {
+                // Diverged while dense: the run's one result, recorded like any other.
+                let result = roundResult(round: 1, trainer: trainer, fromEpoch: 0, layers: densityRecords(of: network, requested: density),
+                                         requested: density, collapsed: false, nanScores: 0, seconds: elapsed())
+                try finishOneShot(result, network: network, density: density)
+                return result
+            }
         }
         // G covers only the dense epochs: stop accumulating once pruned.
         trainer.callbacks.removeAll { $0 === accumulator }
-        var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: 0), oracle: oracle(for: network, round: 0))
-        let names = network.prunableTensors.map(\.name)
-        // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
-        let selection = try pruneStepwise(
-            criterion: criterion, density: density, context: &context,
-            state: { pruningState(network, reference: initial, accumulated: needsGradients ? accumulated : nil) },
-            request: request,
-            apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
+        if selection == nil {
+            var context = ScoringContext(maskSeed: configuration.seeds.seed(for: .mask, round: 0), oracle: oracle(for: network, round: 0))
+            let names = network.prunableTensors.map(\.name)
+            // One step for single-shot criteria; SynFlow's exponential schedule otherwise.
+            let pruned = try pruneStepwise(
+                criterion: criterion, density: density, context: &context,
+                state: { pruningState(network, reference: initial, accumulated: needsGradients ? accumulated : nil) },
+                request: request,
+                apply: { masks in try setMasks(network, Dictionary(uniqueKeysWithValues: zip(names, masks.map { $0.map { $0 ? Float(1) : 0 } }))) })
+            selection = InRoundCheckpoint.Selection(layers: pruned.layers.map(LayerDensityRecord.init),
+                                                    requestedDensity: pruned.requestedDensity,
+                                                    collapsed: pruned.collapsed, nanScores: pruned.nanScores)
+        }
+        let pruned = selection!
         var measured = trainer
         var fromEpoch = denseEpochs
         if configuration.control != .none {
             measured = try trainControl(masksOf: network, rewind: initial, round: 1, epochs: configuration.training.epochs - denseEpochs)
             fromEpoch = 0
         } else {
-            trainer.train()
+            try trainResumably(trainer) {
+                self.inRoundState(round: 1, elapsed: elapsed(), trainer: trainer, accumulator: nil, capture: nil,
+                                  selection: pruned)
+            }
         }
-        let records = selection.layers.map(LayerDensityRecord.init)
-        let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: records,
-                                 requested: selection.requestedDensity, collapsed: selection.collapsed,
-                                 nanScores: selection.nanScores, seconds: (ContinuousClock.now - start).seconds)
+        let result = roundResult(round: 1, trainer: measured, fromEpoch: fromEpoch, layers: pruned.layers,
+                                 requested: pruned.requestedDensity, collapsed: pruned.collapsed,
+                                 nanScores: pruned.nanScores, seconds: elapsed())
         try finishOneShot(result, network: network, density: density)
         return result
     }
@@ -238,6 +265,66 @@ public final class PruningExperiment {
         try onRoundFinished?(result, currentMasks(network), ExperimentCheckpoint(
             completedRounds: [result], masks: [:], pendingLayers: [], pendingRequestedDensity: density,
             pendingNaNScores: 0, rewindValues: nil, finished: true))
+    }
+
+    // MARK: - Stopping and resuming within a round
+
+    /// Trains `trainer` (to `untilEpoch`, if given) honouring `stopRequest`
+    /// and `checkpointInterval`; `state` describes the round at the moment
+    /// it is called. On a stop, the state is persisted and
+    /// `ExperimentInterrupted` thrown.
+    private func trainResumably(_ trainer: Trainer, untilEpoch: Int? = nil,
+                                state: @escaping () throws -> InRoundCheckpoint) throws {
+        trainer.stopRequest = stopRequest
+        var periodic: PeriodicCheckpoint?
+        if let interval = checkpointInterval, let write = onInRoundCheckpoint {
+            let callback = PeriodicCheckpoint(interval: interval) { try write(state()) }
+            trainer.callbacks.append(callback)
+            periodic = callback
+        }
+        defer { trainer.callbacks.removeAll { $0 === periodic } }
+        trainer.train(untilEpoch: untilEpoch)
+        if let failure = periodic?.failure { throw failure }
+        if trainer.stoppedEarly {
+            try onInRoundCheckpoint?(state())
+            throw ExperimentInterrupted()
+        }
+    }
+
+    /// The round's state now: the trainer's checkpoint plus the accumulated
+    /// gradient sums and a late-rewind capture, when they exist.
+    private func inRoundState(round: Int, elapsed: Double, trainer: Trainer, accumulator: GradientAccumulator?,
+                              capture: RewindCapture?, selection: InRoundCheckpoint.Selection?) -> InRoundCheckpoint {
+        var checkpoint = trainer.checkpoint()
+        if let accumulator {
+            for (tensor, sums) in zip(accumulator.tensors, accumulator.sums) { checkpoint.append("accumulated/" + tensor.name, sums) }
+        }
+        if let captured = capture?.snapshot {
+            for name in captured.values.keys.sorted() { checkpoint.append("rewind/" + name, captured.values[name]!) }
+        }
+        return InRoundCheckpoint(header: .init(round: round, elapsedSeconds: elapsed, selection: selection), trainer: checkpoint)
+    }
+
+    /// Puts `trainer` (and the accumulated sums) back where `inRound` left
+    /// them; returns the accumulator to keep using, `nil` when the saved
+    /// state has no sums and the criterion does not need them (the sums
+    /// were only being collected for the dense-prefix cache, which then
+    /// does not get this prefix).
+    private func resume(_ trainer: Trainer, accumulator: GradientAccumulator?, needsGradients: Bool,
+                        from inRound: InRoundCheckpoint) throws -> GradientAccumulator? {
+        do {
+            try trainer.restore(inRound.trainer)
+        } catch {
+            throw PruningError.invalidAmount("in-round checkpoint does not fit this run: \(error)")
+        }
+        guard let accumulator else { return nil }
+        let saved = inRound.tensors(prefixed: "accumulated/")
+        if saved.isEmpty && !needsGradients {
+            trainer.callbacks.removeAll { $0 === accumulator }
+            return nil
+        }
+        try accumulator.restore(saved)
+        return accumulator
     }
 
     // MARK: - Pieces
@@ -276,7 +363,10 @@ public final class PruningExperiment {
         let trainer = makeTrainer(control, round: round, extra: [], epochs: epochs)
         // The control trains exactly as the ticket does, late rewinding included.
         if startStep > 0 { trainer.start(atStep: startStep) }
+        // A stop here saves nothing: the round resumes from its last in-round checkpoint, which is exact too.
+        trainer.stopRequest = stopRequest
         trainer.train()
+        if trainer.stoppedEarly { throw ExperimentInterrupted() }
         return trainer
     }
 

@@ -12,13 +12,20 @@ final class GradientAccumulator: TrainingCallback {
         sums = tensors.map { [Float](repeating: 0, count: $0.count) }
     }
 
+    /// Puts back sums saved by tensor name (an in-round checkpoint's `accumulated/` tensors).
+    func restore(_ saved: [String: [Float]]) throws {
+        for (index, tensor) in tensors.enumerated() {
+            guard let values = saved[tensor.name], values.count == tensor.count else {
+                throw PruningError.unknownLayer(tensor.name, known: saved.keys.sorted())
+            }
+            sums[index] = values
+        }
+    }
+
     func trainer(_ trainer: Trainer, didComputeGradients step: StepInfo) {
         for index in tensors.indices {
-            tensors[index].withGradients { gradient in
-                sums[index].withUnsafeMutableBufferPointer { sum in
-                    for i in 0..<gradient.count { sum[i] += abs(gradient[i]) }
-                }
-            }
+            // Kept entries only when the tensor runs sparse (the rest add 0).
+            sums[index].withUnsafeMutableBufferPointer { tensors[index].addAbsoluteGradients(to: $0) }
         }
     }
 }
@@ -30,6 +37,11 @@ final class RewindCapture: TrainingCallback {
 
     init(iteration: Int) {
         self.iteration = iteration
+    }
+
+    /// A capture taken before an interruption.
+    func restore(_ captured: NetworkSnapshot) {
+        snapshot = captured
     }
 
     func trainer(_ trainer: Trainer, didStep step: StepInfo) {

@@ -1,17 +1,16 @@
 import Foundation
-import Reports
 
-/// The four tables as one spreadsheet workbook (`tables.xlsx`), one sheet per
-/// CSV, for spreadsheets whose CSV import depends on the locale (a
-/// comma-decimal locale reads `0.125` as text or as 125).
-extension SweepTables {
-    /// The workbook's sheets: runs, summary, layers, overlap, named after the
-    /// CSV files and holding the same fields.
-    public func workbook() -> Workbook {
-        Workbook(sheets: [
-            Self.sheet(Self.runsFile, runs), Self.sheet(Self.summaryFile, summary),
-            Self.sheet(Self.layersFile, layers), Self.sheet(Self.overlapFile, overlap),
-        ])
+/// A table of rows (`runs.csv`, `summary.csv`, ...) as a sheet of typed cells,
+/// for spreadsheets whose CSV import depends on the locale (a comma-decimal
+/// locale reads `0.125` as text or as 125).
+extension Worksheet {
+    /// The sheet of a table, named after its file (`runs.csv` → `runs`),
+    /// holding the same fields as the CSV.
+    public init<Row: CSVRow>(file: String, rows: [Row]) {
+        let numeric = Row.columns.map { !Worksheet.textColumns.contains($0) }
+        self.init(name: (file as NSString).deletingPathExtension, header: Row.columns, rows: rows.map { row in
+            zip(row.fields, numeric).map { field, isNumeric in Worksheet.cell(field, numeric: isNumeric) }
+        })
     }
 
     /// Columns whose fields are names or codes, never numbers (a config hash
@@ -20,15 +19,6 @@ extension SweepTables {
         "model", "dataset", "criterion", "schedule", "status", "config_hash", "git_commit", "data_note", "layer",
         "collapsed", "criterion_a", "criterion_b", "diverged_loss", "setup_hash", "criterion_hash", "diff_method",
     ]
-
-    /// The sheet of a table, named after its file (`runs.csv` → `runs`).
-    static func sheet<Row: CSVRow>(_ file: String, _ rows: [Row]) -> Worksheet {
-        let name = (file as NSString).deletingPathExtension
-        let numeric = Row.columns.map { !textColumns.contains($0) }
-        return Worksheet(name: name, header: Row.columns, rows: rows.map { row in
-            zip(row.fields, numeric).map { field, isNumeric in cell(field, numeric: isNumeric) }
-        })
-    }
 
     /// A field as a cell: empty stays empty; in a numeric column the CSV's
     /// canonical digits become a number (they read back as exactly the same

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Reports
 
 final class StatisticsTests: XCTestCase {
     func testStudentTQuantilesMatchTables() {

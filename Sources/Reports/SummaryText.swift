@@ -11,29 +11,35 @@ import Foundation
 public enum SummaryText {
     /// The mark after a gain whose 95% CI excludes 0.
     public static let significanceMark = "*"
+    /// The mark after a gain computed with Welch's test instead of paired seeds.
+    public static let welchMark = "†"
 
     /// The table for `rows` (in `Summary.aggregate` order), ending in a newline.
     public static func render(_ rows: [SummaryRow]) -> String {
         guard !rows.isEmpty else { return "summary: no complete runs yet\n" }
         struct Block: Hashable {
-            var model, dataset, schedule: String
+            var model, dataset, schedule, setup: String
         }
         var order: [Block] = []
         var blocks: [Block: [SummaryRow]] = [:]
         for row in rows {
-            let block = Block(model: row.model, dataset: row.dataset, schedule: row.schedule)
+            let block = Block(model: row.model, dataset: row.dataset, schedule: row.schedule, setup: row.setupHash)
             if blocks[block] == nil { order.append(block) }
             blocks[block, default: []].append(row)
         }
         var out: [String] = []
         for block in order {
-            out.append("\(block.model) on \(block.dataset), \(block.schedule): final test accuracy (%), mean ± sd over seeds")
+            // Two training setups of one model, data set and schedule in one directory: say which is which.
+            let shared = order.filter { ($0.model, $0.dataset, $0.schedule) == (block.model, block.dataset, block.schedule) }.count > 1
+            out.append("\(block.model) on \(block.dataset), \(block.schedule)" + (shared ? " (setup \(block.setup))" : "")
+                       + ": final test accuracy (%), mean ± sd over seeds")
             out.append(contentsOf: table(blocks[block]!))
             out.append("")
         }
-        out.append("gain: accuracy minus magnitude's at the same density, in points, with its 95% CI (paired over seeds")
-        out.append("when both criteria have the same seeds, Welch otherwise); \(significanceMark) the CI excludes 0. n counts runs")
-        out.append("with a final accuracy; collapsed runs (a layer lost every weight) are among them.")
+        out.append("gain: accuracy minus magnitude's at the same density, in points, with its 95% CI (a paired t over")
+        out.append("seeds; \(welchMark) marks Welch's interval, used when the seeds do not pair); \(significanceMark) the CI excludes 0.")
+        out.append("n counts runs with a final accuracy; collapsed runs (a layer lost every weight) are among them,")
+        out.append("diverged runs are not (they are counted on their line).")
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -80,9 +86,10 @@ public enum SummaryText {
 
     private static func gain(_ row: SummaryRow) -> String {
         guard let difference = row.diffVsMagnitude else { return "" }
-        guard let low = row.diffCILow, let high = row.diffCIHigh else { return points(difference) }
+        let method = row.diffMethod == .welch ? " " + welchMark : ""
+        guard let low = row.diffCILow, let high = row.diffCIHigh else { return points(difference) + method }
         let excludesZero = low > 0 || high < 0
-        return "\(points(difference)) [\(points(low)), \(points(high))]" + (excludesZero ? " " + significanceMark : "")
+        return "\(points(difference)) [\(points(low)), \(points(high))]" + method + (excludesZero ? " " + significanceMark : "")
     }
 
     private static func notes(_ row: SummaryRow) -> String {

@@ -1,6 +1,7 @@
 import Foundation
+import TicketTestSupport
 import XCTest
-@testable import Harness
+@testable import Reports
 
 final class CSVTests: XCTestCase {
     func parse(_ text: String) throws -> CSVTable {

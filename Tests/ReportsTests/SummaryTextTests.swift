@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Harness
+@testable import Reports
 
 final class SummaryTextTests: XCTestCase {
     private func row(_ criterion: String, density: String, n: Int, mean: Double?, std: Double?,
@@ -93,5 +93,21 @@ final class SummaryTextTests: XCTestCase {
         XCTAssertEqual(Set(ends).count, 1, "accuracy columns misaligned:\n\(text)")
         XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 120, text)
         XCTAssertEqual(SummaryText.render([]), "summary: no complete runs yet\n")
+    }
+
+    /// Welch's intervals are marked; two setups of one schedule get a block each, named.
+    func testWelchGainsAreMarkedAndSetupsKeptApart() throws {
+        var welch = row("random", density: "0.5", n: 3, mean: 0.7, std: 0.01, diff: -0.1, low: -0.12, high: -0.08)
+        welch.diffMethod = .welch
+        var paired = welch
+        paired.diffMethod = .paired
+        paired.setupHash = "b"
+        welch.setupHash = "a"
+        let text = SummaryText.render([welch, paired])
+        XCTAssertTrue(text.contains("iterative (setup a)") && text.contains("iterative (setup b)"), text)
+        let lines = text.split(separator: "\n").filter { $0.contains("random") }
+        XCTAssertEqual(lines.count, 2, text)
+        XCTAssertTrue(lines[0].contains("[-12.00, -8.00] † *"), String(lines[0]))
+        XCTAssertFalse(lines[1].contains("†"), String(lines[1]))
     }
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make bench-sparse: dense against sparse execution, each pair timed in
+# turns in one run (this host's speed drifts ~2x between runs).
+#
+# 1. Per layer (Benchmarks/sparse-bench): one training pass (forward +
+#    backward) at densities 1 … 1/256 on the dense and the sparse path, best
+#    of ROUNDS_LAYERS (default 5) -> results/sparse.csv.
+# 2. The whole LeNet-300-100 lottery run of issue 12 (MNIST, SGD lr 0.01,
+#    batch 128, 7 levels = rounds 0..6 at rate 0.5, EPOCHS per level,
+#    default 10) with `ticket sweep --execution auto` against `--execution
+#    dense`, ROUNDS (default 1) rounds taking turns -> results/sparse-lottery.csv.
+#    LAYERS=0 skips part 1.
+#    The two sweeps' runs.csv must agree except for wall times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TICKET=.build/release/ticket
+EPOCHS=${EPOCHS:-10}
+ROUNDS=${ROUNDS:-1}
+ROUNDS_LAYERS=${ROUNDS_LAYERS:-5}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p results
+
+echo "load before: $(uptime)"
+if [ "${LAYERS:-1}" != 0 ]; then
+    Benchmarks/.build/release/sparse-bench --rounds "$ROUNDS_LAYERS" --csv results/sparse.csv
+    echo "load after the layers: $(uptime)"
+fi
+
+cat > "$TMP/lottery.json" <<EOF
+{
+  "name": "bench-sparse-lottery",
+  "description": "Issue 12's whole run: LeNet-300-100 on MNIST, iterative magnitude pruning, 7 levels.",
+  "models": ["lenet-300-100"],
+  "datasets": ["mnist"],
+  "criteria": [{"name": "magnitude"}],
+  "schedules": [{"kind": "iterative", "rate": 0.5, "rounds": 6, "rewindIteration": 0}],
+  "seeds": [1],
+  "training": {"optimizer": "sgd", "learningRate": 0.01, "batchSize": 128, "epochsPerRound": $EPOCHS}
+}
+EOF
+echo "round,execution,epochs_per_level,seconds" > "$TMP/lottery.csv"
+for round in $(seq 1 "$ROUNDS"); do
+    order="dense auto"; [ $((round % 2)) -eq 0 ] && order="auto dense"
+    for execution in $order; do
+        out="$TMP/$execution-$round"
+        start=$(date +%s.%N)
+        $TICKET sweep "$TMP/lottery.json" --out "$out" --execution "$execution" > "$TMP/$execution-$round.log"
+        end=$(date +%s.%N)
+        seconds=$(awk "BEGIN { print $end - $start }")
+        echo "$round,$execution,$EPOCHS,$seconds" | tee -a "$TMP/lottery.csv"
+    done
+    # Same tables: every runs.csv column but the wall times.
+    strip() { python3 - "$1" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+keep = [i for i, name in enumerate(rows[0]) if "second" not in name and "time" not in name]
+for row in rows: print(",".join(row[i] for i in keep))
+PY
+    }
+    if ! diff <(strip "$TMP/dense-$round/runs.csv") <(strip "$TMP/auto-$round/runs.csv") > "$TMP/diff.txt"; then
+        echo "runs.csv differs between --execution dense and auto:"; cat "$TMP/diff.txt"; exit 1
+    fi
+done
+cp "$TMP/lottery.csv" results/sparse-lottery.csv
+echo "load after the lottery runs: $(uptime)"
+awk -F, 'NR > 1 { total[$2] += $4 } END { printf "whole 7-level run: dense %.1f s, auto %.1f s, dense/auto %.2fx\n", total["dense"], total["auto"], total["dense"] / total["auto"] }' results/sparse-lottery.csv
