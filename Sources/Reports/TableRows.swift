@@ -117,9 +117,7 @@ public struct RunRow: CSVRow, Hashable, Sendable {
             guard let epoch = Int(divergedEpoch), let step = Int(try row.string("diverged_step")) else {
                 throw row.fail("diverged_epoch", "\"\(divergedEpoch)\" with step \"\(try row.string("diverged_step"))\" is not a position")
             }
-            var point = Divergence(epoch: epoch, step: step, loss: .nan)
-            point.loss = try row.string("diverged_loss")
-            divergence = point
+            divergence = Divergence(epoch: epoch, step: step, lossText: try row.string("diverged_loss"))
         }
         nanScores = try row.int("nan_scores")
         configHash = try row.string("config_hash")

@@ -127,9 +127,10 @@ private func listRuns(_ plan: SweepManifest, slice: Shard, output: URL, locator:
     var fingerprints: [String: DataFingerprint] = [:]
     for name in plan.datasets {
         do {
-            let specification = DataSpecification(dataset: name, trainExamples: plan.training.trainExamples,
-                                                  normalization: plan.training.normalization)
-            fingerprints[name] = DataFingerprint(specification.prepare(try locator.load(named: name)))
+            // The same fingerprint the sweep itself computes (SweepData).
+            var data = SweepData(pairs: [name: try locator.load(named: name)])
+            fingerprints[name] = try data.fingerprint(DataSpecification(
+                dataset: name, trainExamples: plan.training.trainExamples, normalization: plan.training.normalization))
         } catch {
             print("note: data set \(name) is absent (\(error)); its runs are listed as pending")
         }

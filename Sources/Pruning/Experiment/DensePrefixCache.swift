@@ -56,16 +56,12 @@ public final class DensePrefixCache {
             var kind: String
             var model: String
             var initializer: Initializer
-            var data: DataSpecificationKey
+            var data: DataSpecification
             var training: TrainingConfiguration
             var seeds: RunSeeds
         }
-        struct DataSpecificationKey: Encodable {
-            var specification: DataSpecification
-        }
         let key = Key(kind: kind, model: configuration.model, initializer: configuration.initializer,
-                      data: DataSpecificationKey(specification: configuration.data), training: configuration.training,
-                      seeds: configuration.seeds)
+                      data: configuration.data, training: configuration.training, seeds: configuration.seeds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Every field is finite and encodable; a failure would only mean no sharing.

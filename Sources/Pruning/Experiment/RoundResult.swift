@@ -44,9 +44,14 @@ public struct Divergence: Sendable, Hashable, Codable, CustomStringConvertible {
     public var loss: String
 
     public init(epoch: Int, step: Int, loss: Double) {
+        self.init(epoch: epoch, step: step, lossText: loss.isNaN ? "nan" : loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)")
+    }
+
+    /// A position read back from a table, the loss as it was written.
+    public init(epoch: Int, step: Int, lossText: String) {
         self.epoch = epoch
         self.step = step
-        self.loss = loss.isNaN ? "nan" : loss.isInfinite ? (loss > 0 ? "inf" : "-inf") : "\(loss)"
+        loss = lossText
     }
 
     public var description: String { "epoch \(epoch), step \(step): loss \(loss)" }
