@@ -29,9 +29,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // Header only: the instruction set the numeric modules are compiled for.
+        .systemLibrary(name: "CTargetFeatures"),
         .target(name: "Randomness", exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["CZlib", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),
-        .target(name: "MatrixKernels", exclude: ["README.md"], swiftSettings: numericSettings),
+        .target(name: "MatrixKernels", dependencies: ["CTargetFeatures"], exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Networks", dependencies: ["MatrixKernels", "Datasets", "Randomness"],
                 exclude: ["README.md"], swiftSettings: numericSettings),
         .target(name: "Pruning", dependencies: ["Networks", "Datasets", "Randomness"], exclude: ["README.md"], swiftSettings: numericSettings),

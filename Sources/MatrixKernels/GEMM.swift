@@ -236,30 +236,48 @@ struct GEMMPlan {
                                 aPanel = a.offset(row: ic + ir * mr, column: pc)
                                 aRowStride = a.rowStride; aColumnStride = a.columnStride
                             }
-                            // Ragged panels run only as wide as they need (8 or 8 + 4).
-                            if columnsHere <= 8 {
-                                microkernel(SIMD8<Float>.self, k: kc, a: aPanel, aRowStride: aRowStride,
-                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
-                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
-                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
-                            } else if columnsHere <= 12 {
-                                microkernelPair(SIMD8<Float>.self, SIMD4<Float>.self, k: kc, a: aPanel,
-                                                aRowStride: aRowStride, aColumnStride: aColumnStride,
-                                                b: bPanel, bRowStride: bRowStride, c: cTile, cRowStride: cRowStride,
-                                                cColumnStride: cColumnStride, rows: rowsHere, columns: columnsHere,
-                                                alpha: alpha, beta: sliceBeta)
-                            } else {
-                                microkernel(TileVector.self, k: kc, a: aPanel, aRowStride: aRowStride,
-                                            aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
-                                            c: cTile, cRowStride: cRowStride, cColumnStride: cColumnStride,
-                                            rows: rowsHere, columns: columnsHere, alpha: alpha, beta: sliceBeta)
-                            }
+                            runMicrokernel(columns: columnsHere, k: kc, a: aPanel, aRowStride: aRowStride,
+                                           aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                           c: cTile, rows: rowsHere, beta: sliceBeta)
                         }
                     }
                     ic += mcount
                 }
             }
             jc += nc
+        }
+    }
+}
+
+extension GEMMPlan {
+    /// One tile through the kernel as wide as its columns need: a ragged
+    /// panel runs 8, 8 + 4 (AVX2), 16 or 16 + 8 lanes wide instead of a full NR.
+    @inline(__always)
+    fileprivate func runMicrokernel(columns: Int, k: Int, a: UnsafePointer<Float>, aRowStride: Int, aColumnStride: Int,
+                                    b: UnsafePointer<Float>, bRowStride: Int, c: UnsafeMutablePointer<Float>,
+                                    rows: Int, beta: Float) {
+        // A 512-bit register holds 16 lanes: a 9…16-column edge is one zmm
+        // per row, cheaper than an 8 + 4 pair of narrower registers.
+        if columns <= 8 && !Blocking.wideTile {
+            microkernel(SIMD8<Float>.self, k: k, a: a, aRowStride: aRowStride, aColumnStride: aColumnStride,
+                        b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, cColumnStride: cColumnStride,
+                        rows: rows, columns: columns, alpha: alpha, beta: beta)
+        } else if columns <= 12 && !Blocking.wideTile {
+            microkernelPair(SIMD8<Float>.self, SIMD4<Float>.self, k: k, a: a, aRowStride: aRowStride,
+                            aColumnStride: aColumnStride, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride,
+                            cColumnStride: cColumnStride, rows: rows, columns: columns, alpha: alpha, beta: beta)
+        } else if columns <= 16 {
+            microkernel(TileVector.self, k: k, a: a, aRowStride: aRowStride, aColumnStride: aColumnStride,
+                        b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride, cColumnStride: cColumnStride,
+                        rows: rows, columns: columns, alpha: alpha, beta: beta)
+        } else if columns <= 24 {
+            microkernelPair(TileVector.self, SIMD8<Float>.self, k: k, a: a, aRowStride: aRowStride,
+                            aColumnStride: aColumnStride, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride,
+                            cColumnStride: cColumnStride, rows: rows, columns: columns, alpha: alpha, beta: beta)
+        } else {
+            microkernelPair(TileVector.self, TileVector.self, k: k, a: a, aRowStride: aRowStride,
+                            aColumnStride: aColumnStride, b: b, bRowStride: bRowStride, c: c, cRowStride: cRowStride,
+                            cColumnStride: cColumnStride, rows: rows, columns: columns, alpha: alpha, beta: beta)
         }
     }
 }

@@ -2,31 +2,43 @@
 // microkernel and the blocking constants. Everything else (packing, the five
 // loops, threading) is portable and only reads the constants below.
 //
-// Chosen for this machine as it presents itself (`lscpu`): AMD EPYC under KVM
-// exposing AVX2 + FMA (16 vector registers of 256 bits, no AVX-512), L1d 32 KiB
-// and L2 512 KiB per core, L3 8 MiB shared. The kernel is written with generic
-// `SIMD16<Float>`, so it compiles everywhere; `-target-cpu native` (Package.swift)
-// lets LLVM lower each SIMD16 to two ymm registers with vfmadd231ps here, to one
-// zmm register on AVX-512 machines and to four q registers on NEON.
+// The kernels are written with generic SIMD types, so they compile
+// everywhere; `-target-cpu native` (Package.swift) lets LLVM lower each
+// `SIMD16<Float>` to one zmm register on AVX-512, two ymm on AVX2 and four q
+// registers on NEON. The tile width follows the register file the code is
+// compiled for (`CTargetFeatures`), so it is fixed at build time and never
+// depends on timing. Neither the tile shape nor MC/NC changes any result:
+// every element of C is the same FMA chain over the same K slices (KC), and
+// KC is the same everywhere.
+import CTargetFeatures
 
 /// Blocking constants of the five-loop GEMM (BLIS naming).
 enum Blocking {
+    /// Whether the tile is two `SIMD16<Float>` wide: with 32 registers of
+    /// 512 bits, 6 × 32 keeps 12 accumulators in flight (a Zen 4/5 or
+    /// Skylake-X core needs at least 8 to cover the FMA latency at two FMAs
+    /// per cycle; the 6 × 16 tile's 6 left half the FMA pipes idle and
+    /// measured 57-66% of peak) plus 2 B vectors and a broadcast.
+    @inline(__always) static var wideTile: Bool { TICKET_VECTOR_BITS >= 512 }
     /// Rows of C per microkernel tile: one broadcast of A per row. The
-    /// kernels below spell out six accumulators; change them together.
+    /// kernels below spell out six accumulators (per vector); change them
+    /// together.
     static let mr = 6
-    /// Columns of C per microkernel tile: one `SIMD16<Float>` per row.
-    /// 6 × 16 keeps 12 ymm accumulators + 2 for B + 1 broadcast in the 16
-    /// AVX2 registers (the classic Haswell/Zen shape).
-    static let nr = 16
-    /// Depth of a K slice: a KC × NR micro-panel of B (20 KiB) stays in L1
-    /// while MR × KC micro-panels of A (7.5 KiB) stream through it. 320
+    /// Columns of C per microkernel tile: one or two `SIMD16<Float>` per
+    /// row. On AVX2, 6 × 16 keeps 12 ymm accumulators + 2 for B + 1
+    /// broadcast in the 16 registers (the classic Haswell/Zen shape).
+    @inline(__always) static var nr: Int { wideTile ? 32 : 16 }
+    /// Depth of a K slice. It fixes the summation order of every product
+    /// (`DepthSlicing`), so it is the same on every machine: changing it
+    /// changes results. A KC × 16 micro-panel of B is 20 KiB (L1); 320
     /// rather than BLIS's 256 so the trainer's k = 300 is a single slice.
     static let kc = 320
     /// Rows of a packed A block: MC × KC (180 KiB) stays in the 512 KiB L2.
     static let mc = 144
-    /// Columns of a packed B panel: KC × NC (4 MiB max) lives in L3. Each
-    /// thread packs its own panel, which is at most KC × (its share of n).
-    static let nc = 4080
+    /// Columns of a packed B panel: KC × NC (about 5 MiB) lives in L3, a
+    /// whole number of NR panels. Each thread packs its own panel, which is
+    /// at most KC × (its share of n).
+    @inline(__always) static var nc: Int { (4096 / nr - 1) * nr }
 }
 
 typealias TileVector = SIMD16<Float>
@@ -115,10 +127,11 @@ private func storeEdgeRow(_ v: UnsafePointer<Float>, count: Int, to c: UnsafeMut
     }
 }
 
-/// The microkernel for a ragged panel of `Low.scalarCount + High.scalarCount`
-/// columns (e.g. 8 + 4 = 12 for a 9…12-column edge): two vectors per row, so
-/// a ragged panel costs what its width needs instead of a full NR. Same
-/// contract and the same per-element arithmetic as `microkernel`.
+/// The microkernel with two vectors per row, `Low.scalarCount +
+/// High.scalarCount` columns: the wide tile (16 + 16), and ragged panels
+/// (e.g. 8 + 4 = 12 for a 9…12-column edge) that cost what their width needs
+/// instead of a full NR. Same contract and the same per-element arithmetic
+/// as `microkernel`.
 @inline(__always)
 func microkernelPair<Low: SIMD, High: SIMD>(
     _: Low.Type, _: High.Type, k: Int,
@@ -152,6 +165,17 @@ func microkernelPair<Low: SIMD, High: SIMD>(
         remaining -= 1
     }
     let width = Low.scalarCount + High.scalarCount
+    if rows == Blocking.mr && columns == width && cColumnStride == 1 {
+        // The full tile (the wide kernel's common case) stores directly.
+        @inline(__always) func store(_ i: Int, _ low: Low, _ high: High) {
+            let row = c + i * cRowStride
+            storeRow(low, to: row, alpha: alpha, beta: beta)
+            storeRow(high, to: row + Low.scalarCount, alpha: alpha, beta: beta)
+        }
+        store(0, l0, h0); store(1, l1, h1); store(2, l2, h2)
+        store(3, l3, h3); store(4, l4, h4); store(5, l5, h5)
+        return
+    }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: Blocking.mr * width) { buffer in
         let tile = UnsafeMutableRawPointer(buffer.baseAddress!)
         let rowBytes = width * MemoryLayout<Float>.stride

@@ -67,26 +67,30 @@ func packB(_ b: StridedMatrix, row: Int, depth: Int, column: Int, columns: Int,
     while panelStart < columns {
         let panelColumns = min(nr, columns - panelStart)
         let source = b.offset(row: row, column: column + panelStart)
+        let vectorWidth = TileVector.scalarCount
         if b.columnStride == 1 && panelColumns == nr {
             for p in 0..<depth {
-                let value = UnsafeRawPointer(source + p * b.rowStride).loadUnaligned(as: TileVector.self)
-                UnsafeMutableRawPointer(out + p * nr).storeBytes(of: value, as: TileVector.self)
+                for j in stride(from: 0, to: nr, by: vectorWidth) {
+                    let value = UnsafeRawPointer(source + p * b.rowStride + j).loadUnaligned(as: TileVector.self)
+                    UnsafeMutableRawPointer(out + p * nr + j).storeBytes(of: value, as: TileVector.self)
+                }
             }
         } else if b.columnStride == 1 {
             // A ragged panel: load whole vectors where the storage allows
             // (past the row's end lies the next row) and zero the extra lanes.
             var lane = SIMD16<Int32>()
-            for j in 0..<nr { lane[j] = Int32(j) }
-            let outside = lane .>= Int32(panelColumns)
+            for j in 0..<vectorWidth { lane[j] = Int32(j) }
             for p in 0..<depth {
                 let rowPointer = source + p * b.rowStride
-                if rowPointer + nr <= b.end {
-                    let value = UnsafeRawPointer(rowPointer).loadUnaligned(as: TileVector.self)
-                    UnsafeMutableRawPointer(out + p * nr).storeBytes(of: value.replacing(with: 0, where: outside),
-                                                                     as: TileVector.self)
-                } else {
-                    for j in 0..<panelColumns { out[p * nr + j] = rowPointer[j] }
-                    for j in panelColumns..<nr { out[p * nr + j] = 0 }
+                for j in stride(from: 0, to: nr, by: vectorWidth) {
+                    if rowPointer + j + vectorWidth <= b.end {
+                        let outside = lane .>= Int32(panelColumns - j)
+                        let value = UnsafeRawPointer(rowPointer + j).loadUnaligned(as: TileVector.self)
+                        UnsafeMutableRawPointer(out + p * nr + j).storeBytes(
+                            of: value.replacing(with: 0, where: outside), as: TileVector.self)
+                    } else {
+                        for l in j..<(j + vectorWidth) { out[p * nr + l] = l < panelColumns ? rowPointer[l] : 0 }
+                    }
                 }
             }
         } else if b.rowStride == 1 && panelColumns == nr {

@@ -48,6 +48,56 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The summation order every product in the project shares, written out
+    /// element by element: per `DepthSlicing` slice an FMA chain from +0 in
+    /// ascending depth, scaled by alpha, and added to C in slice order (the
+    /// first slice with beta, the later ones with 1). The GEMM must give
+    /// exactly these bits whatever its tile, packing, orientation or thread
+    /// count: that is what lets a build for another instruction set (another
+    /// tile shape), and the sparse kernels, reproduce a run's results.
+    private func definedOrder(_ problem: GEMMCase) -> [Float] {
+        var c = problem.c
+        let slicing = DepthSlicing(depth: problem.k)
+        for i in 0..<problem.m {
+            for j in 0..<problem.n {
+                var value = c[i * problem.ldc + j]
+                for slice in 0..<slicing.count {
+                    var sum: Float = 0
+                    for p in slicing.range(slice, depth: problem.k) {
+                        let a = problem.transA == .none ? problem.a[i * problem.lda + p] : problem.a[p * problem.lda + i]
+                        let b = problem.transB == .none ? problem.b[p * problem.ldb + j] : problem.b[j * problem.ldb + p]
+                        sum = sum.addingProduct(a, b)
+                    }
+                    let beta = slice == 0 ? problem.beta : 1
+                    value = beta == 0 ? sum * problem.alpha : sum * problem.alpha + value * beta
+                }
+                c[i * problem.ldc + j] = value
+            }
+        }
+        return c
+    }
+
+    func testEveryElementIsItsDefinedFMAChainBitForBit() {
+        var generator = TestGenerator(seed: 29)
+        let pools = [WorkerPool(threadCount: 1), WorkerPool(threadCount: 2)]
+        // Ragged edges of every kernel width (1…33 columns), one and several
+        // K slices (k > 320), small and packed paths, both orientations.
+        let shapes = [(6, 32, 7), (13, 31, 300), (5, 17, 321), (64, 25, 100), (7, 9, 650), (129, 33, 65),
+                      (60, 10, 100), (10, 100, 60), (150, 70, 700), (31, 300, 64)]
+        for (index, (m, n, k)) in shapes.enumerated() {
+            for (transA, transB) in Self.transposes {
+                let alpha: Float = [1, 0.5][index % 2], beta: Float = [0, 1, 0.25][index % 3]
+                let problem = GEMMCase(m: m, n: n, k: k, transA: transA, transB: transB, alpha: alpha, beta: beta,
+                                       padding: 3, generator: &generator)
+                let want = definedOrder(problem).map(\.bitPattern)
+                for pool in pools {
+                    XCTAssertEqual(problem.run(pool: pool).map(\.bitPattern), want,
+                                   "\(problem), \(pool.threadCount) threads")
+                }
+            }
+        }
+    }
+
     func testEveryTransposeOnLargeSizes() {
         // Each listed size at least once in each role, with multi-slice K.
         var generator = TestGenerator(seed: 5)
