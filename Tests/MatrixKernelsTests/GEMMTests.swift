@@ -166,11 +166,12 @@ final class GEMMTests: XCTestCase {
     }
 
     func testTransposedOrientationIsChosenAndCorrect() {
-        // Cᵀ = op(B)ᵀ·op(A)ᵀ with strided stores into C: for TT always, for NT
-        // when A is the smaller operand; never when op(B) rows are contiguous.
+        // Cᵀ = op(B)ᵀ·op(A)ᵀ with strided stores into C for TT; never when
+        // op(B) rows are contiguous, nor for NT (packing B with 8 × 8
+        // transposes beat the strided stores of the swapped tile).
         var generator = TestGenerator(seed: 7)
         for (m, n, k, transA, transB, swaps) in [
-            (60, 784, 300, Transpose.none, Transpose.transposed, true), (512, 784, 30, .none, .transposed, false),
+            (60, 784, 300, Transpose.none, Transpose.transposed, false), (512, 784, 30, .none, .transposed, false),
             (33, 17, 65, .transposed, .transposed, true), (7, 300, 31, .transposed, .none, false),
             (60, 300, 784, .none, .none, false),
         ] {

@@ -55,6 +55,16 @@ for batch in [60] {
          Shape(m: batch, n: inputs, k: outputs, transA: .none, transB: .none)]
     }
 }
+// ResNet-20's 3×3 convolutions as the trainer issues them, per group of
+// examples (one image at 32×32 and 16×16, four at 8×8): forward W·cols
+// (filters × pixels × taps), weight gradient dY·colsᵀ and input gradient
+// Wᵀ·dY, whose depth is only the 16, 32 or 64 filters.
+for (filters, pixels) in [(16, 1024), (32, 256), (64, 256)] {
+    let taps = 9 * filters
+    shapes += [Shape(m: filters, n: pixels, k: taps, transA: .none, transB: .none),
+               Shape(m: filters, n: taps, k: pixels, transA: .none, transB: .transposed),
+               Shape(m: taps, n: pixels, k: filters, transA: .transposed, transB: .none)]
+}
 if let only { shapes = shapes.filter { $0.label.contains(only) } }
 
 func now() -> Double {
