@@ -125,8 +125,9 @@ struct GEMMPlan {
     /// Whether the plan computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead. The microkernel
     /// vectorises along rows of its B operand, which must then be contiguous;
     /// when op(B) is not (B transposed) and op(A)ᵀ is (TT), swapping the
-    /// roles costs only strided stores of C. NT is not swapped: packing B
-    /// through 8 × 8 transposes measured faster (MatrixKernels README).
+    /// roles costs only strided stores of C. With the 6 × 16 tile also for NT
+    /// when op(A) is the smaller operand to transpose while packing; with the
+    /// wide tile NT is not swapped (MatrixKernels README).
     let transposesProblem: Bool
     /// K is cut into equal slices of at most KC, independent of the threads,
     /// so every element of C accumulates in the same order.
@@ -139,7 +140,9 @@ struct GEMMPlan {
          m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
         let bIsContiguous = b.columnStride == 1
         let aTransposeIsContiguous = a.rowStride == 1
-        let swap = !bIsContiguous && aTransposeIsContiguous
+        // With the wide tile NT is not swapped: packing B through 8 × 8
+        // transposes measured faster than the swapped tile's strided stores.
+        let swap = !bIsContiguous && (aTransposeIsContiguous || (!Blocking.wideTile && 2 * m <= n))
         transposesProblem = swap
         if swap {
             self.a = StridedMatrix(base: b.base, rowStride: b.columnStride, columnStride: b.rowStride, end: b.end)
@@ -212,7 +215,8 @@ struct GEMMPlan {
                     } else if mcount % mr != 0 {
                         packA(a, row: ic + (aPanels - 1) * mr, rows: mcount % mr, column: pc, depth: kc, into: bufferA)
                     }
-                    @inline(__always) func tile(_ jr: Int, _ ir: Int) {
+                    // B's micro-panel stays in L1 while A's panels stream past it.
+                    for jr in 0..<bPanels {
                         let columnsHere = min(nr, nc - jr * nr)
                         let bPanel: UnsafePointer<Float>
                         let bRowStride: Int
@@ -224,24 +228,22 @@ struct GEMMPlan {
                             bPanel = b.offset(row: pc, column: jc + jr * nr); bRowStride = b.rowStride
                         }
                         let cColumn = c + (jc + jr * nr) * cColumnStride
-                        let rowsHere = min(mr, mcount - ir * mr)
-                        let cTile = cColumn + (ic + ir * mr) * cRowStride
-                        let aPanel: UnsafePointer<Float>
-                        let aRowStride: Int, aColumnStride: Int
-                        if packsA || rowsHere < mr {
-                            aPanel = UnsafePointer(packsA ? bufferA + ir * mr * kc : bufferA)
-                            aRowStride = 1; aColumnStride = mr
-                        } else {
-                            aPanel = a.offset(row: ic + ir * mr, column: pc)
-                            aRowStride = a.rowStride; aColumnStride = a.columnStride
+                        for ir in 0..<aPanels {
+                            let rowsHere = min(mr, mcount - ir * mr)
+                            let cTile = cColumn + (ic + ir * mr) * cRowStride
+                            let aPanel: UnsafePointer<Float>
+                            let aRowStride: Int, aColumnStride: Int
+                            if packsA || rowsHere < mr {
+                                aPanel = UnsafePointer(packsA ? bufferA + ir * mr * kc : bufferA)
+                                aRowStride = 1; aColumnStride = mr
+                            } else {
+                                aPanel = a.offset(row: ic + ir * mr, column: pc)
+                                aRowStride = a.rowStride; aColumnStride = a.columnStride
+                            }
+                            runMicrokernel(columns: columnsHere, k: kc, a: aPanel, aRowStride: aRowStride,
+                                           aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
+                                           c: cTile, rows: rowsHere, beta: sliceBeta)
                         }
-                        runMicrokernel(columns: columnsHere, k: kc, a: aPanel, aRowStride: aRowStride,
-                                       aColumnStride: aColumnStride, b: bPanel, bRowStride: bRowStride,
-                                       c: cTile, rows: rowsHere, beta: sliceBeta)
-                    }
-                    // B's micro-panel stays in L1 while A's panels stream past it.
-                    for jr in 0..<bPanels {
-                        for ir in 0..<aPanels { tile(jr, ir) }
                     }
                     ic += mcount
                 }
