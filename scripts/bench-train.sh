@@ -2,7 +2,7 @@
 # Training throughput: one epoch of LeNet-300-100 on MNIST (batch 60) with SGD
 # and Adam on 1 and 2 threads, for `ticket train` and, when installed, the
 # same epoch in numpy + OpenBLAS (scripts/numpy_lenet.py) and PyTorch
-# (scripts/torch_lenet.py); plus ResNet-20, VGG-11 and Conv-2 on CIFAR-10 at
+# (scripts/torch_lenet.py); plus ResNet-20, VGG-11/16 and Conv-2/4/6 on CIFAR-10 at
 # batch 128 against PyTorch (scripts/torch_cifar.py).
 #
 # This machine is a VM whose second vCPU is sometimes a whole core and
@@ -70,7 +70,7 @@ awk -F, 'NR > 1 { key = $2 "," $3 "," $4; n[key]++
 # turns, ROUNDS rounds, the fastest epoch counting. Needs CIFAR-10 (TICKET_DATA).
 CIFAR_ROOT=${TICKET_DATA:-../shared/datasets}
 CIFAR_EXAMPLES=${CIFAR_EXAMPLES:-1280}
-CIFAR_MODELS=${CIFAR_MODELS:-resnet-20 vgg-11 conv-2}
+CIFAR_MODELS=${CIFAR_MODELS:-resnet-20 vgg-11 vgg-16 conv-2 conv-4 conv-6}
 CIFAR_BIN=""
 for candidate in "$CIFAR_ROOT/cifar-10-batches-bin" "$CIFAR_ROOT/cifar-10" datasets/cifar-10/cifar-10-batches-bin; do
     [ -f "$candidate/data_batch_1.bin" ] && { CIFAR_BIN=$candidate; break; }

@@ -4,7 +4,8 @@
 loop (zero_grad/backward/step, cross_entropy, SGD with momentum and weight
 decay) on the same architectures as Sources/Networks/Models:
 
-- conv-2: conv3x3 64-64 (bias, ReLU), 2x2 max pool, fc 256-256-10;
+- conv-2 / conv-4 / conv-6: conv3x3 64-64 [-pool-128-128 [-pool-256-256]] (bias,
+  ReLU), 2x2 max pools, fc 256-256-10;
 - vgg-11 / vgg-16: conv3x3 (bias) + BN + ReLU per the plan, 2x2 pools, fc 512-10;
 - resnet-20: conv3x3 16 (no bias) + BN + ReLU, 3 stages x 3 basic blocks of
   16/32/64 channels, stride 2 entering stages 2 and 3 with a 1x1 conv + BN
@@ -24,6 +25,11 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+CONV_PLANS = {
+    "conv-2": [64, 64, "M"],
+    "conv-4": [64, 64, "M", 128, 128, "M"],
+    "conv-6": [64, 64, "M", 128, 128, "M", 256, 256, "M"],
+}
 VGG_PLANS = {
     "vgg-11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "vgg-16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
@@ -68,9 +74,11 @@ def conv_stack(plan, batch_norm):
 def build(name, classes=10):
     if name == "resnet-20":
         return resnet20(classes)
-    if name == "conv-2":
-        layers, channels = conv_stack([64, 64, "M"], batch_norm=False)
-        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 16 * 16, 256), nn.ReLU(),
+    if name in CONV_PLANS:
+        plan = CONV_PLANS[name]
+        layers, channels = conv_stack(plan, batch_norm=False)
+        side = 32 >> plan.count("M")
+        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * side * side, 256), nn.ReLU(),
                              nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, classes))
     layers, channels = conv_stack(VGG_PLANS[name], batch_norm=True)
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels, classes))
