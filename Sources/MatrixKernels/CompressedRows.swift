@@ -1,5 +1,5 @@
-/// The kept positions of a masked `rows × columns` matrix, row by row: the
-/// index half of a CSR matrix. The values stay in the caller's dense
+/// The kept positions of a masked `rows × columns` matrix, row by row and
+/// column by column: the index halves of its CSR and CSC forms. The values stay in the caller's dense
 /// row-major buffer (element (r, c) at `values[r · columns + c]`), so an
 /// optimizer that updates them in place needs no copy, and a masked entry is
 /// simply absent here.
@@ -21,10 +21,16 @@ public final class CompressedRows: @unchecked Sendable {
     public let rowStarts: UnsafeMutablePointer<Int>
     /// Column of each kept entry, row after row.
     public let columnIndices: UnsafeMutablePointer<Int32>
+    /// Column c's kept rows are `rowIndices[columnStarts[c] ..< columnStarts[c + 1]]`,
+    /// in ascending order (`columns + 1` entries): what `sparseTransposedMultiply`
+    /// walks, so that Wᵀ's rows accumulate in registers like W's.
+    public let columnStarts: UnsafeMutablePointer<Int>
+    /// Row of each kept entry, column after column.
+    public let rowIndices: UnsafeMutablePointer<Int32>
 
     /// The entries of `mask` (`rows × columns`, row-major) that are not 0.
     public init(mask: UnsafePointer<Float>, rows: Int, columns: Int) {
-        precondition(rows >= 0 && columns >= 0 && columns <= Int(Int32.max))
+        precondition(rows >= 0 && columns >= 0 && columns <= Int(Int32.max) && rows <= Int(Int32.max))
         self.rows = rows
         self.columns = columns
         var kept = 0
@@ -42,11 +48,29 @@ public final class CompressedRows: @unchecked Sendable {
             }
         }
         rowStarts[rows] = next
+        // The CSC form by counting: rows visited in order keep each column's list ascending.
+        columnStarts = .allocate(capacity: columns + 1)
+        rowIndices = .allocate(capacity: max(kept, 1))
+        columnStarts.initialize(repeating: 0, count: columns + 1)
+        for t in 0..<kept { columnStarts[Int(columnIndices[t]) + 1] += 1 }
+        for c in 0..<columns { columnStarts[c + 1] += columnStarts[c] }
+        let fill = UnsafeMutablePointer<Int>.allocate(capacity: max(columns, 1))
+        defer { fill.deallocate() }
+        fill.update(from: columnStarts, count: columns)
+        for r in 0..<rows {
+            for t in rowStarts[r]..<rowStarts[r + 1] {
+                let c = Int(columnIndices[t])
+                rowIndices[fill[c]] = Int32(r)
+                fill[c] += 1
+            }
+        }
     }
 
     deinit {
         rowStarts.deallocate()
         columnIndices.deallocate()
+        columnStarts.deallocate()
+        rowIndices.deallocate()
     }
 
     /// Kept entries over all entries (1 for an empty matrix).
@@ -57,4 +81,8 @@ public final class CompressedRows: @unchecked Sendable {
     /// The kept entries of row `r` (indices into `columnIndices`).
     @inline(__always)
     public func entries(ofRow r: Int) -> Range<Int> { rowStarts[r]..<rowStarts[r + 1] }
+
+    /// The kept entries of column `c` (indices into `rowIndices`).
+    @inline(__always)
+    public func entries(ofColumn c: Int) -> Range<Int> { columnStarts[c]..<columnStarts[c + 1] }
 }

@@ -19,28 +19,41 @@ private let lanes = Vector.scalarCount
 /// Below this many multiply-adds a sparse call runs on its calling thread.
 private let sparseParallelThreshold = 1 << 16
 
-/// The operands of `sparseMultiply` and `sparseTransposedMultiply`.
-private struct SparseProduct {
-    let kept: CompressedRows
+/// One orientation of a compressed W for `sparseMultiply` (W's rows, CSR)
+/// or `sparseTransposedMultiply` (W's columns, CSC, i.e. Wᵀ's rows): line l
+/// of the product sums over the depths `depths[starts[l] ..< starts[l + 1]]`
+/// (ascending), weighting depth d by `values[l · lineStride + d · depthStride]`.
+private struct CompressedLines {
+    let count: Int
+    let depth: Int
+    let starts: UnsafePointer<Int>
+    let depths: UnsafePointer<Int32>
     let values: UnsafePointer<Float>
+    let lineStride: Int, depthStride: Int
+
+    init(rowsOf kept: CompressedRows, values: UnsafePointer<Float>) {
+        count = kept.rows; depth = kept.columns
+        starts = UnsafePointer(kept.rowStarts); depths = UnsafePointer(kept.columnIndices)
+        self.values = values; lineStride = kept.columns; depthStride = 1
+    }
+
+    init(columnsOf kept: CompressedRows, values: UnsafePointer<Float>) {
+        count = kept.columns; depth = kept.rows
+        starts = UnsafePointer(kept.columnStarts); depths = UnsafePointer(kept.rowIndices)
+        self.values = values; lineStride = 1; depthStride = kept.columns
+    }
+}
+
+/// The operands of `sparseMultiply` and `sparseTransposedMultiply`: C's
+/// line l (a row, or with `transposedOutput` a column) is the sum over
+/// line l's kept depths d of weight × B's row d.
+private struct SparseProduct {
+    let lines: CompressedLines
     let b: UnsafePointer<Float>
     let ldb: Int, n: Int, readable: Int
     let c: UnsafeMutablePointer<Float>
     let ldc: Int
     let transposedOutput: Bool
-
-    /// Stores `count` sums as row `row` of C from column `i0` (or adds them
-    /// to what is there, as the GEMM adds a later depth slice).
-    @inline(__always)
-    func write(_ sums: UnsafePointer<Float>, row: Int, from i0: Int, count: Int, adding: Bool) {
-        if transposedOutput {
-            let out = c + i0 * ldc + row
-            for l in 0..<count { out[l * ldc] = adding ? sums[l] + out[l * ldc] : sums[l] }
-        } else {
-            let out = c + row * ldc + i0
-            for l in 0..<count { out[l] = adding ? sums[l] + out[l] : sums[l] }
-        }
-    }
 }
 
 @inline(__always)
@@ -62,166 +75,205 @@ public func sparseMultiply(_ kept: CompressedRows, values: UnsafePointer<Float>,
                            c: UnsafeMutablePointer<Float>, ldc: Int, transposedOutput: Bool = false,
                            pool: WorkerPool = .shared) {
     precondition(n >= 0 && ldb >= n && (transposedOutput ? ldc >= kept.rows : ldc >= n))
-    if kept.rows == 0 || n == 0 { return }
-    let product = SparseProduct(kept: kept, values: values, b: b, ldb: ldb, n: n, readable: readableColumns ?? n,
-                                c: c, ldc: ldc, transposedOutput: transposedOutput)
-    var job = SparseMultiplyJob(product: product, slicing: DepthSlicing(depth: kept.columns), parts: 1)
-    job.parts = kept.keptCount * n < sparseParallelThreshold ? 1 : max(1, min(pool.threadCount, kept.rows))
-    pool.run(width: job.parts, job)
-}
-
-private struct SparseMultiplyJob: PoolJob {
-    let product: SparseProduct
-    let slicing: DepthSlicing
-    var parts: Int
-
-    func run(part: Int, workspace: Workspace) {
-        let rows = product.kept.rows
-        for r in (part * rows / parts)..<((part + 1) * rows / parts) { multiplyRow(r) }
-    }
-
-    /// Row r of C, in blocks of four vectors (four independent FMA chains).
-    @inline(__always)
-    private func multiplyRow(_ r: Int) {
-        let kept = product.kept, b = product.b, ldb = product.ldb, n = product.n, readable = product.readable
-        let w = product.values + r * kept.columns, indices = kept.columnIndices
-        let entries = kept.entries(ofRow: r)
-        var i0 = 0
-        while i0 < n {
-            let width = min(4 * lanes, n - i0)
-            var slice = 0, t = entries.lowerBound
-            // The slices' sums added in order as the GEMM adds them to C
-            // (a float's store and reload are exact), kept in registers.
-            var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
-            repeat {
-                let end = slicing.range(slice, depth: kept.columns).upperBound
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-                if i0 + 4 * lanes <= readable {
-                    while t < entries.upperBound && Int(indices[t]) < end {
-                        let column = Int(indices[t])
-                        let weight = Vector(repeating: w[column])
-                        let row = UnsafeRawPointer(b + column * ldb + i0)
-                        a0 = a0.addingProduct(weight, row.loadUnaligned(as: Vector.self))
-                        a1 = a1.addingProduct(weight, row.loadUnaligned(fromByteOffset: 64, as: Vector.self))
-                        a2 = a2.addingProduct(weight, row.loadUnaligned(fromByteOffset: 128, as: Vector.self))
-                        a3 = a3.addingProduct(weight, row.loadUnaligned(fromByteOffset: 192, as: Vector.self))
-                        t += 1
-                    }
-                } else {
-                    let available = readable - i0
-                    while t < entries.upperBound && Int(indices[t]) < end {
-                        let column = Int(indices[t])
-                        let weight = Vector(repeating: w[column])
-                        let row = b + column * ldb + i0
-                        a0 = a0.addingProduct(weight, loadVector(row, available: available))
-                        a1 = a1.addingProduct(weight, loadVector(row + lanes, available: available - lanes))
-                        a2 = a2.addingProduct(weight, loadVector(row + 2 * lanes, available: available - 2 * lanes))
-                        a3 = a3.addingProduct(weight, loadVector(row + 3 * lanes, available: available - 3 * lanes))
-                        t += 1
-                    }
-                }
-                if slice == 0 {
-                    c0 = a0; c1 = a1; c2 = a2; c3 = a3
-                } else {
-                    c0 = a0 + c0; c1 = a1 + c1; c2 = a2 + c2; c3 = a3 + c3
-                }
-                slice += 1
-            } while slice < slicing.count
-            withUnsafeBytes(of: (c0, c1, c2, c3)) { raw in
-                product.write(raw.assumingMemoryBound(to: Float.self).baseAddress!, row: r, from: i0, count: width,
-                              adding: false)
-            }
-            i0 += width
-        }
-    }
+    runSparseProduct(SparseProduct(lines: CompressedLines(rowsOf: kept, values: values), b: b, ldb: ldb, n: n,
+                                   readable: readableColumns ?? n, c: c, ldc: ldc, transposedOutput: transposedOutput),
+                     keptCount: kept.keptCount, pool: pool)
 }
 
 /// `C = Wᵀ · B` for W as in `sparseMultiply`, B (`rows × n`, rows `ldb`
 /// apart) and C (`columns × n`, rows `ldc` apart, or with `transposedOutput`
 /// C(j, i) at `c[i · ldc + j]`). Same bits as
 /// `gemm(transA: .transposed, m: columns, n: n, k: rows, a: W, b: B, beta: 0)`
-/// for finite B. Each kept entry scatters its row of B into a per-thread
-/// slice buffer; threads split the n columns.
+/// for finite B: row j of C sums W's kept column j (`kept`'s CSC form) in
+/// ascending row order, in registers, exactly as `sparseMultiply` sums a row.
 public func sparseTransposedMultiply(_ kept: CompressedRows, values: UnsafePointer<Float>,
                                      b: UnsafePointer<Float>, ldb: Int, n: Int, readableColumns: Int? = nil,
                                      c: UnsafeMutablePointer<Float>, ldc: Int, transposedOutput: Bool = false,
                                      pool: WorkerPool = .shared) {
     precondition(n >= 0 && ldb >= n && (transposedOutput ? ldc >= kept.columns : ldc >= n))
-    if kept.columns == 0 || n == 0 { return }
-    // A slice buffer of columns × width stays in L2.
-    let width = kept.columns * 4 * lanes * MemoryLayout<Float>.stride <= 128 << 10 ? 4 * lanes : lanes
-    let blocks = (n + width - 1) / width
-    let product = SparseProduct(kept: kept, values: values, b: b, ldb: ldb, n: n, readable: readableColumns ?? n,
-                                c: c, ldc: ldc, transposedOutput: transposedOutput)
-    var job = SparseTransposedJob(product: product, slicing: DepthSlicing(depth: kept.rows), width: width,
-                                  blocks: blocks, parts: 1)
-    job.parts = kept.keptCount * n < sparseParallelThreshold ? 1 : max(1, min(pool.threadCount, blocks))
+    runSparseProduct(SparseProduct(lines: CompressedLines(columnsOf: kept, values: values), b: b, ldb: ldb, n: n,
+                                   readable: readableColumns ?? n, c: c, ldc: ldc, transposedOutput: transposedOutput),
+                     keptCount: kept.keptCount, pool: pool)
+}
+
+private func runSparseProduct(_ product: SparseProduct, keptCount: Int, pool: WorkerPool) {
+    if product.lines.count == 0 || product.n == 0 { return }
+    var job = SparseProductJob(product: product, slicing: DepthSlicing(depth: product.lines.depth), parts: 1)
+    job.parts = keptCount * product.n < sparseParallelThreshold ? 1 : max(1, min(pool.threadCount, product.lines.count))
     pool.run(width: job.parts, job)
 }
 
-private struct SparseTransposedJob: PoolJob {
+private struct SparseProductJob: PoolJob {
     let product: SparseProduct
     let slicing: DepthSlicing
-    /// Columns of C per block (64 or 16) and the number of blocks.
-    let width: Int, blocks: Int
     var parts: Int
 
     func run(part: Int, workspace: Workspace) {
-        let kept = product.kept
-        let sums = workspace.bufferA(count: kept.columns * width)
-        for block in (part * blocks / parts)..<((part + 1) * blocks / parts) {
-            let i0 = block * width
-            for slice in 0..<slicing.count {
-                sums.update(repeating: 0, count: kept.columns * width)
-                for r in slicing.range(slice, depth: kept.rows) { scatter(row: r, from: i0, into: sums) }
-                for j in 0..<kept.columns {
-                    product.write(sums + j * width, row: j, from: i0, count: min(width, product.n - i0), adding: slice > 0)
+        let count = product.lines.count
+        var l = part * count / parts
+        let end = (part + 1) * count / parts
+        if product.n <= 4 * lanes && product.readable >= 4 * lanes {
+            // Four vectors per line: two lines at a time make eight chains.
+            while l + 2 <= end {
+                multiplyPair(l)
+                l += 2
+            }
+        }
+        while l < end {
+            multiplyLine(l)
+            l += 1
+        }
+    }
+
+    /// Lines l and l + 1 of C when n ≤ 64 and four whole vectors are
+    /// readable: their entries taken in step, each line's in its own order.
+    @inline(__always)
+    private func multiplyPair(_ l: Int) {
+        let lines = product.lines, b = product.b, ldb = product.ldb, depths = lines.depths
+        let depthStride = lines.depthStride
+        let w0 = lines.values + l * lines.lineStride, w1 = w0 + lines.lineStride
+        var t0 = lines.starts[l], t1 = lines.starts[l + 1]
+        let last0 = t1, last1 = lines.starts[l + 2]
+        var c = (Vector(), Vector(), Vector(), Vector())
+        var e = (Vector(), Vector(), Vector(), Vector())
+        @inline(__always) func add(_ sums: inout (Vector, Vector, Vector, Vector), _ w: UnsafePointer<Float>, _ t: Int) {
+            let d = Int(depths[t])
+            let weight = Vector(repeating: w[d &* depthStride])
+            let row = UnsafeRawPointer(b + d &* ldb)
+            sums.0 = sums.0.addingProduct(weight, row.loadUnaligned(as: Vector.self))
+            sums.1 = sums.1.addingProduct(weight, row.loadUnaligned(fromByteOffset: 64, as: Vector.self))
+            sums.2 = sums.2.addingProduct(weight, row.loadUnaligned(fromByteOffset: 128, as: Vector.self))
+            sums.3 = sums.3.addingProduct(weight, row.loadUnaligned(fromByteOffset: 192, as: Vector.self))
+        }
+        for slice in 0..<slicing.count {
+            let end = Int32(truncatingIfNeeded: slicing.range(slice, depth: lines.depth).upperBound)
+            var a = (Vector(), Vector(), Vector(), Vector()), f = a
+            while t0 < last0 && depths[t0] < end && t1 < last1 && depths[t1] < end {
+                add(&a, w0, t0); add(&f, w1, t1)
+                t0 += 1; t1 += 1
+            }
+            while t0 < last0 && depths[t0] < end { add(&a, w0, t0); t0 += 1 }
+            while t1 < last1 && depths[t1] < end { add(&f, w1, t1); t1 += 1 }
+            if slice == 0 {
+                c = a; e = f
+            } else {
+                c.0 = a.0 + c.0; c.1 = a.1 + c.1; c.2 = a.2 + c.2; c.3 = a.3 + c.3
+                e.0 = f.0 + e.0; e.1 = f.1 + e.1; e.2 = f.2 + e.2; e.3 = f.3 + e.3
+            }
+        }
+        write(c, line: l)
+        write(e, line: l + 1)
+    }
+
+    @inline(__always)
+    private func write(_ sums: (Vector, Vector, Vector, Vector), line l: Int) {
+        let count = product.n
+        withUnsafeBytes(of: sums) { raw in
+            let sums = raw.assumingMemoryBound(to: Float.self).baseAddress!
+            if product.transposedOutput {
+                let out = product.c + l
+                for i in 0..<count { out[i &* product.ldc] = sums[i] }
+            } else {
+                (product.c + l * product.ldc).update(from: sums, count: count)
+            }
+        }
+    }
+
+    /// Line l of C in blocks of eight vectors (eight independent FMA chains,
+    /// enough to cover the FMA latency), the last block narrower.
+    @inline(__always)
+    private func multiplyLine(_ l: Int) {
+        let n = product.n, readable = product.readable
+        var i0 = 0
+        while i0 < n {
+            if i0 + 8 * lanes <= readable {
+                multiplyBlock(line: l, from: i0, vectors: 8)
+                i0 += 8 * lanes
+            } else {
+                multiplyBlock(line: l, from: i0, vectors: min(8, (n - i0 + lanes - 1) / lanes))
+                i0 += 8 * lanes
+            }
+        }
+    }
+
+    /// Columns i0 ..< i0 + 16 · vectors of line l. `vectors == 8` only when
+    /// all of them are readable as whole vectors.
+    @inline(__always)
+    private func multiplyBlock(line l: Int, from i0: Int, vectors: Int) {
+        let lines = product.lines, b = product.b + i0, ldb = product.ldb
+        let w = lines.values + l * lines.lineStride, depthStride = lines.depthStride, depths = lines.depths
+        let last = lines.starts[l + 1]
+        let whole = vectors == 8
+        let available = product.readable - i0
+        var t = lines.starts[l], slice = 0
+        // The slices' sums added in order as the GEMM adds them to C
+        // (a float's store and reload are exact), kept in registers.
+        var c = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+        repeat {
+            let end = slicing.range(slice, depth: lines.depth).upperBound
+            var a = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+            if whole {
+                while t < last && Int(depths[t]) < end {
+                    let d = Int(depths[t])
+                    let weight = Vector(repeating: w[d * depthStride])
+                    let row = UnsafeRawPointer(b + d * ldb)
+                    a.0 = a.0.addingProduct(weight, row.loadUnaligned(as: Vector.self))
+                    a.1 = a.1.addingProduct(weight, row.loadUnaligned(fromByteOffset: 64, as: Vector.self))
+                    a.2 = a.2.addingProduct(weight, row.loadUnaligned(fromByteOffset: 128, as: Vector.self))
+                    a.3 = a.3.addingProduct(weight, row.loadUnaligned(fromByteOffset: 192, as: Vector.self))
+                    a.4 = a.4.addingProduct(weight, row.loadUnaligned(fromByteOffset: 256, as: Vector.self))
+                    a.5 = a.5.addingProduct(weight, row.loadUnaligned(fromByteOffset: 320, as: Vector.self))
+                    a.6 = a.6.addingProduct(weight, row.loadUnaligned(fromByteOffset: 384, as: Vector.self))
+                    a.7 = a.7.addingProduct(weight, row.loadUnaligned(fromByteOffset: 448, as: Vector.self))
+                    t += 1
+                }
+            } else {
+                while t < last && Int(depths[t]) < end {
+                    let d = Int(depths[t])
+                    let weight = Vector(repeating: w[d * depthStride])
+                    let row = b + d * ldb
+                    a.0 = a.0.addingProduct(weight, loadVector(row, available: available))
+                    a.1 = a.1.addingProduct(weight, loadVector(row + lanes, available: available - lanes))
+                    a.2 = a.2.addingProduct(weight, loadVector(row + 2 * lanes, available: available - 2 * lanes))
+                    a.3 = a.3.addingProduct(weight, loadVector(row + 3 * lanes, available: available - 3 * lanes))
+                    if vectors > 4 {
+                        a.4 = a.4.addingProduct(weight, loadVector(row + 4 * lanes, available: available - 4 * lanes))
+                        a.5 = a.5.addingProduct(weight, loadVector(row + 5 * lanes, available: available - 5 * lanes))
+                        a.6 = a.6.addingProduct(weight, loadVector(row + 6 * lanes, available: available - 6 * lanes))
+                        a.7 = a.7.addingProduct(weight, loadVector(row + 7 * lanes, available: available - 7 * lanes))
+                    }
+                    t += 1
                 }
             }
-        }
-    }
-
-    /// sums[j] += W(r, j) · B(r, i0 ..< i0 + width) for the kept j of row r.
-    @inline(__always)
-    private func scatter(row r: Int, from i0: Int, into sums: UnsafeMutablePointer<Float>) {
-        let kept = product.kept, readable = product.readable
-        let w = product.values + r * kept.columns, indices = kept.columnIndices
-        let source = product.b + r * product.ldb + i0
-        let vectors = width / lanes
-        if i0 + width <= readable {
-            var x = (Vector(), Vector(), Vector(), Vector())
-            x.0 = UnsafeRawPointer(source).loadUnaligned(as: Vector.self)
-            if vectors == 4 {
-                x.1 = UnsafeRawPointer(source + lanes).loadUnaligned(as: Vector.self)
-                x.2 = UnsafeRawPointer(source + 2 * lanes).loadUnaligned(as: Vector.self)
-                x.3 = UnsafeRawPointer(source + 3 * lanes).loadUnaligned(as: Vector.self)
+            if slice == 0 {
+                c = a
+            } else {
+                c.0 = a.0 + c.0; c.1 = a.1 + c.1; c.2 = a.2 + c.2; c.3 = a.3 + c.3
+                c.4 = a.4 + c.4; c.5 = a.5 + c.5; c.6 = a.6 + c.6; c.7 = a.7 + c.7
             }
-            scatter(x, weights: w, entries: kept.entries(ofRow: r), indices: indices, into: sums, vectors: vectors)
-        } else {
-            let available = readable - i0
-            let x = (loadVector(source, available: available),
-                     vectors == 4 ? loadVector(source + lanes, available: available - lanes) : Vector(),
-                     vectors == 4 ? loadVector(source + 2 * lanes, available: available - 2 * lanes) : Vector(),
-                     vectors == 4 ? loadVector(source + 3 * lanes, available: available - 3 * lanes) : Vector())
-            scatter(x, weights: w, entries: kept.entries(ofRow: r), indices: indices, into: sums, vectors: vectors)
+            slice += 1
+        } while slice < slicing.count
+        let count = min(8 * lanes, product.n - i0)
+        if !product.transposedOutput && count == 8 * lanes {
+            let out = UnsafeMutableRawPointer(product.c + l * product.ldc + i0)
+            out.storeBytes(of: c.0, as: Vector.self)
+            out.storeBytes(of: c.1, toByteOffset: 64, as: Vector.self)
+            out.storeBytes(of: c.2, toByteOffset: 128, as: Vector.self)
+            out.storeBytes(of: c.3, toByteOffset: 192, as: Vector.self)
+            out.storeBytes(of: c.4, toByteOffset: 256, as: Vector.self)
+            out.storeBytes(of: c.5, toByteOffset: 320, as: Vector.self)
+            out.storeBytes(of: c.6, toByteOffset: 384, as: Vector.self)
+            out.storeBytes(of: c.7, toByteOffset: 448, as: Vector.self)
+            return
         }
-    }
-
-    @inline(__always)
-    private func scatter(_ x: (Vector, Vector, Vector, Vector), weights w: UnsafePointer<Float>, entries: Range<Int>,
-                         indices: UnsafePointer<Int32>, into sums: UnsafeMutablePointer<Float>, vectors: Int) {
-        for t in entries {
-            let j = Int(indices[t])
-            let weight = Vector(repeating: w[j])
-            let target = UnsafeMutableRawPointer(sums + j * width)
-            target.storeBytes(of: target.load(as: Vector.self).addingProduct(weight, x.0), as: Vector.self)
-            if vectors == 4 {
-                target.storeBytes(of: target.load(fromByteOffset: 64, as: Vector.self).addingProduct(weight, x.1),
-                                  toByteOffset: 64, as: Vector.self)
-                target.storeBytes(of: target.load(fromByteOffset: 128, as: Vector.self).addingProduct(weight, x.2),
-                                  toByteOffset: 128, as: Vector.self)
-                target.storeBytes(of: target.load(fromByteOffset: 192, as: Vector.self).addingProduct(weight, x.3),
-                                  toByteOffset: 192, as: Vector.self)
+        withUnsafeBytes(of: c) { raw in
+            let sums = raw.assumingMemoryBound(to: Float.self).baseAddress!
+            if product.transposedOutput {
+                let out = product.c + i0 * product.ldc + l
+                for i in 0..<count { out[i * product.ldc] = sums[i] }
+            } else {
+                let out = product.c + l * product.ldc + i0
+                for i in 0..<count { out[i] = sums[i] }
             }
         }
     }
@@ -235,10 +287,14 @@ private struct SparseTransposedJob: PoolJob {
 /// `b[j · bRowStride + p · bDepthStride]`. Same bits as the GEMM
 /// `G = A · Bᵀ` (depth `depth`, beta 0 or 1) at those entries, whatever the
 /// operands: no term is skipped. Vectorised across 16 kept entries of a row
-/// at a time (their B values gathered); threads split the rows.
+/// at a time (their B values transposed in registers when `bDepthStride`
+/// is 1, else gathered); threads split the entries. With `bDepthStride` 1,
+/// B's rows may be read in whole 16-float vectors up to `readableDepth`
+/// (default `depth`); the values past `depth` are never used.
 public func sparseGradient(_ kept: CompressedRows,
                            a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
                            b: UnsafePointer<Float>, bRowStride: Int, bDepthStride: Int, depth: Int,
+                           readableDepth: Int? = nil,
                            into g: UnsafeMutablePointer<Float>, accumulate: Bool = false,
                            pool: WorkerPool = .shared) {
     if kept.rows == 0 { return }
@@ -251,7 +307,8 @@ public func sparseGradient(_ kept: CompressedRows,
         return
     }
     var job = SparseGradientJob(kept: kept, a: a, aRowStride: aRowStride, aDepthStride: aDepthStride,
-                                b: b, bRowStride: bRowStride, bDepthStride: bDepthStride, depth: depth, g: g,
+                                b: b, bRowStride: bRowStride, bDepthStride: bDepthStride, depth: depth,
+                                readableDepth: readableDepth ?? depth, g: g,
                                 accumulate: accumulate, slicing: DepthSlicing(depth: depth), parts: 1)
     job.parts = kept.keptCount * depth < sparseParallelThreshold ? 1 : max(1, min(pool.threadCount, kept.rows))
     pool.run(width: job.parts, job)
@@ -263,7 +320,7 @@ private struct SparseGradientJob: PoolJob {
     let aRowStride: Int, aDepthStride: Int
     let b: UnsafePointer<Float>
     let bRowStride: Int, bDepthStride: Int
-    let depth: Int
+    let depth: Int, readableDepth: Int
     let g: UnsafeMutablePointer<Float>
     let accumulate: Bool
     let slicing: DepthSlicing
@@ -275,81 +332,115 @@ private struct SparseGradientJob: PoolJob {
         let first = part * total / parts, last = (part + 1) * total / parts
         var r = 0
         while r < kept.rows && kept.rowStarts[r + 1] <= first { r += 1 }
+        // Groups of up to 16 entries of one row; along rows, two at a time
+        // (two independent FMA chains).
+        var pending: (row: Int, entries: Range<Int>)?
         while r < kept.rows && kept.rowStarts[r] < last {
             let entries = kept.entries(ofRow: r)
             var t = max(first, entries.lowerBound)
             let end = min(last, entries.upperBound)
-            if bDepthStride == 1 {
-                while t < end {
-                    gradientAlongRows(row: r, entries: t..<min(end, t + 8))
-                    t += 8
+            while t < end {
+                let group = (row: r, entries: t..<min(end, t + lanes))
+                if bDepthStride != 1 {
+                    gradient(row: r, entries: group.entries)
+                } else if let waiting = pending {
+                    gradientAlongRows(waiting, group, pair: true)
+                    pending = nil
+                } else {
+                    pending = group
                 }
-            } else {
-                while t < end {
-                    gradient(row: r, entries: t..<min(end, t + lanes))
-                    t += lanes
-                }
+                t += lanes
             }
             r += 1
         }
+        if let waiting = pending { gradientAlongRows(waiting, waiting, pair: false) }
     }
 
-    /// Up to 8 kept entries of row r when B's rows are contiguous along the
-    /// depth (Xᵀ, or a column matrix): 4 × 4 blocks of B are loaded as rows
-    /// and transposed in registers, cheaper than gathering each value.
+    /// Two groups of up to 16 kept entries (one lane each) when B's rows are
+    /// contiguous along the depth (Xᵀ, or a column matrix): 16 × 16 blocks of
+    /// B are loaded as rows and transposed in registers, cheaper than
+    /// gathering each value. With `pair` false the second group is the
+    /// first and is not stored twice.
     @inline(__always)
-    private func gradientAlongRows(row r: Int, entries: Range<Int>) {
-        typealias Quad = SIMD4<Float>
+    private func gradientAlongRows(_ one: (row: Int, entries: Range<Int>), _ two: (row: Int, entries: Range<Int>),
+                                   pair: Bool) {
         let indices = kept.columnIndices
         // Spare lanes repeat the last entry: read, never stored.
-        @inline(__always) func source(_ l: Int) -> UnsafePointer<Float> {
-            b + Int(indices[min(entries.lowerBound + l, entries.upperBound - 1)]) * bRowStride
+        @inline(__always) func sources(_ entries: Range<Int>) -> SourceRows {
+            @inline(__always) func row(_ l: Int) -> UnsafePointer<Float> {
+                b + Int(indices[min(entries.lowerBound + l, entries.upperBound - 1)]) * bRowStride
+            }
+            return SourceRows(rows: (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7),
+                                     row(8), row(9), row(10), row(11), row(12), row(13), row(14), row(15)))
         }
-        let b0 = source(0), b1 = source(1), b2 = source(2), b3 = source(3)
-        let b4 = source(4), b5 = source(5), b6 = source(6), b7 = source(7)
-        let aRow = a + r * aRowStride
-        let out = g + r * kept.columns
-        @inline(__always) func load(_ row: UnsafePointer<Float>, _ i: Int) -> Quad {
-            UnsafeRawPointer(row + i).loadUnaligned(as: Quad.self)
-        }
-        var low = Quad(), high = Quad()
+        let sourcesOne = sources(one.entries), sourcesTwo = sources(two.entries)
+        let aOne = a + one.row * aRowStride, aTwo = a + two.row * aRowStride
+        var totalOne = Vector(), totalTwo = Vector()
         for slice in 0..<slicing.count {
             let range = slicing.range(slice, depth: depth)
-            var sumLow = Quad(), sumHigh = Quad()
+            var sumOne = Vector(), sumTwo = Vector()
             var p = range.lowerBound
-            while p + 4 <= range.upperBound {
-                let (l0, l1, l2, l3) = transposed(load(b0, p), load(b1, p), load(b2, p), load(b3, p))
-                let (h0, h1, h2, h3) = transposed(load(b4, p), load(b5, p), load(b6, p), load(b7, p))
-                let x0 = Quad(repeating: aRow[p * aDepthStride]), x1 = Quad(repeating: aRow[(p + 1) * aDepthStride])
-                let x2 = Quad(repeating: aRow[(p + 2) * aDepthStride]), x3 = Quad(repeating: aRow[(p + 3) * aDepthStride])
-                sumLow = sumLow.addingProduct(x0, l0); sumHigh = sumHigh.addingProduct(x0, h0)
-                sumLow = sumLow.addingProduct(x1, l1); sumHigh = sumHigh.addingProduct(x1, h1)
-                sumLow = sumLow.addingProduct(x2, l2); sumHigh = sumHigh.addingProduct(x2, h2)
-                sumLow = sumLow.addingProduct(x3, l3); sumHigh = sumHigh.addingProduct(x3, h3)
-                p += 4
+            while p + lanes <= range.upperBound {
+                let x = sourcesOne.block(at: p)
+                let y = sourcesTwo.block(at: p)
+                @inline(__always) func step(_ q: Int, _ xq: Vector, _ yq: Vector) {
+                    sumOne = sumOne.addingProduct(Vector(repeating: aOne[(p &+ q) &* aDepthStride]), xq)
+                    sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[(p &+ q) &* aDepthStride]), yq)
+                }
+                step(0, x.0, y.0); step(1, x.1, y.1); step(2, x.2, y.2); step(3, x.3, y.3)
+                step(4, x.4, y.4); step(5, x.5, y.5); step(6, x.6, y.6); step(7, x.7, y.7)
+                step(8, x.8, y.8); step(9, x.9, y.9); step(10, x.10, y.10); step(11, x.11, y.11)
+                step(12, x.12, y.12); step(13, x.13, y.13); step(14, x.14, y.14); step(15, x.15, y.15)
+                p += lanes
+            }
+            if p < range.upperBound && p + lanes <= readableDepth {
+                // The last depths of the slice: a whole block, partly used.
+                let x = sourcesOne.block(at: p), y = sourcesTwo.block(at: p)
+                withUnsafeBytes(of: x) { xRaw in
+                    withUnsafeBytes(of: y) { yRaw in
+                        let xs = xRaw.baseAddress!, ys = yRaw.baseAddress!
+                        for q in 0..<(range.upperBound - p) {
+                            sumOne = sumOne.addingProduct(Vector(repeating: aOne[(p &+ q) &* aDepthStride]),
+                                                          xs.loadUnaligned(fromByteOffset: q * 64, as: Vector.self))
+                            sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[(p &+ q) &* aDepthStride]),
+                                                          ys.loadUnaligned(fromByteOffset: q * 64, as: Vector.self))
+                        }
+                    }
+                }
+                p = range.upperBound
             }
             while p < range.upperBound {
-                let x = Quad(repeating: aRow[p * aDepthStride])
-                sumLow = sumLow.addingProduct(x, Quad(b0[p], b1[p], b2[p], b3[p]))
-                sumHigh = sumHigh.addingProduct(x, Quad(b4[p], b5[p], b6[p], b7[p]))
+                sumOne = sumOne.addingProduct(Vector(repeating: aOne[p * aDepthStride]), sourcesOne.column(p))
+                sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[p * aDepthStride]), sourcesTwo.column(p))
                 p += 1
             }
             if slice == 0 && !accumulate {
-                low = sumLow; high = sumHigh
+                totalOne = sumOne; totalTwo = sumTwo
             } else {
                 if slice == 0 {
                     // The GEMM with beta 1 adds the first slice to G, then the next.
-                    for l in 0..<entries.count {
-                        let old = out[Int(indices[entries.lowerBound + l])]
-                        if l < 4 { low[l] = old } else { high[l - 4] = old }
-                    }
+                    totalOne = stored(one)
+                    totalTwo = stored(two)
                 }
-                low = sumLow + low; high = sumHigh + high
+                totalOne = sumOne + totalOne; totalTwo = sumTwo + totalTwo
             }
         }
-        for l in 0..<entries.count {
-            out[Int(indices[entries.lowerBound + l])] = l < 4 ? low[l] : high[l - 4]
-        }
+        store(totalOne, one)
+        if pair { store(totalTwo, two) }
+    }
+
+    @inline(__always)
+    private func stored(_ group: (row: Int, entries: Range<Int>)) -> Vector {
+        let out = g + group.row * kept.columns
+        var v = Vector()
+        for l in 0..<group.entries.count { v[l] = out[Int(kept.columnIndices[group.entries.lowerBound + l])] }
+        return v
+    }
+
+    @inline(__always)
+    private func store(_ v: Vector, _ group: (row: Int, entries: Range<Int>)) {
+        let out = g + group.row * kept.columns
+        for l in 0..<group.entries.count { out[Int(kept.columnIndices[group.entries.lowerBound + l])] = v[l] }
     }
 
     /// Up to 16 kept entries of row r, one lane each.
@@ -380,6 +471,34 @@ private struct SparseGradientJob: PoolJob {
                 out[index] = adding ? sum[l] + out[index] : sum[l]
             }
         }
+    }
+}
+
+/// Sixteen rows of a gradient's B operand, read along the depth.
+private struct SourceRows {
+    typealias Rows = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                      UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                      UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                      UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>)
+    let rows: Rows
+
+    /// Depths p ..< p + 16 of the sixteen rows, transposed: vector q holds depth p + q.
+    @inline(__always)
+    func block(at p: Int) -> Vectors16 {
+        @inline(__always) func load(_ row: UnsafePointer<Float>) -> Vector {
+            UnsafeRawPointer(row + p).loadUnaligned(as: Vector.self)
+        }
+        return transposed16((load(rows.0), load(rows.1), load(rows.2), load(rows.3),
+                             load(rows.4), load(rows.5), load(rows.6), load(rows.7),
+                             load(rows.8), load(rows.9), load(rows.10), load(rows.11),
+                             load(rows.12), load(rows.13), load(rows.14), load(rows.15)))
+    }
+
+    /// Depth p of the sixteen rows.
+    @inline(__always)
+    func column(_ p: Int) -> Vector {
+        Vector(rows.0[p], rows.1[p], rows.2[p], rows.3[p], rows.4[p], rows.5[p], rows.6[p], rows.7[p],
+               rows.8[p], rows.9[p], rows.10[p], rows.11[p], rows.12[p], rows.13[p], rows.14[p], rows.15[p])
     }
 }
 

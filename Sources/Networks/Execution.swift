@@ -18,15 +18,16 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
     nonisolated(unsafe) public static var processDefault: Execution = .auto
 }
 
-/// The rule `Execution.auto` applies: a pruned tensor takes the sparse path
-/// when its density is at most `maximumDensity`. Density only (never
-/// timing), so a configuration always computes the same way. Chosen from
-/// `make bench-sparse` (see the README): every measured layer was faster
-/// sparse at 1/8 and most were slower at 1/4, for dense layers and
-/// convolutions alike, so the line sits between the two (a random mask
-/// of "1/8" keeps a little more or less than exactly 1/8).
+/// The rule `Execution.auto` applies, per product: a pruned tensor's
+/// forward and input-gradient products take the sparse kernels when its
+/// density is at most `maximumProductDensity`, its weight gradient when at
+/// most `maximumGradientDensity`. Shape and density only (never timing), so
+/// a configuration always computes the same way. Chosen from `make
+/// bench-sparse` (see the README).
 enum SparseCrossover {
-    static let maximumDensity = 0.1875
+    static let maximumProductDensity = 0.375
+    static let maximumGradientDensity = 0.1875
 
-    static func prefersSparse(density: Double) -> Bool { density <= maximumDensity }
+    static func prefersSparseProducts(density: Double) -> Bool { density <= maximumProductDensity }
+    static func prefersSparseGradient(density: Double) -> Bool { density <= maximumGradientDensity }
 }

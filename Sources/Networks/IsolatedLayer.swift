@@ -63,12 +63,14 @@ public final class IsolatedLayer {
         weight.mask = (0..<weight.count).map { _ in Double(generator.nextUniform()) < density ? 1 : 0 }
     }
 
-    /// Whether `auto` would take the sparse path at the current mask.
-    public var autoChoosesSparse: Bool {
+    /// What `auto` does at the current mask: `dense`, `sparse`, or
+    /// `products` (sparse forward and input-gradient products, the weight
+    /// gradient by the GEMM).
+    public var autoPath: String {
         let saved = execution
         defer { execution = saved }
         execution = .auto
-        return weight.usesSparseProducts
+        return weight.usesSparseGradient ? "sparse" : weight.usesSparseProducts ? "products" : "dense"
     }
 
     /// Multiply-adds of the dense path's products per training pass.

@@ -107,16 +107,25 @@ public final class Parameter {
     /// Entries the mask keeps (all entries for unmasked tensors).
     public var unmaskedCount: Int { keptCount }
 
-    /// Whether the layers (and the optimizer, and |∂L/∂w| accumulation) work on
-    /// the kept entries only, by `execution` and `SparseCrossover`.
+    /// Whether the layers' forward and input-gradient products (and the
+    /// optimizer, and |∂L/∂w| accumulation) work on the kept entries only,
+    /// by `execution` and `SparseCrossover`.
     var usesSparseProducts: Bool {
         guard isPrunable else { return false }
         switch execution {
         case .dense: return false
         case .sparse: return true
-        case .auto: return !maskIsFull && SparseCrossover.prefersSparse(density: Double(keptCount) / Double(count))
+        case .auto: return !maskIsFull && SparseCrossover.prefersSparseProducts(density: density)
         }
     }
+
+    /// Whether the layers compute the weight gradient at the kept entries
+    /// only (else with the GEMM, then masked): a subset of `usesSparseProducts`.
+    var usesSparseGradient: Bool {
+        usesSparseProducts && (execution == .sparse || SparseCrossover.prefersSparseGradient(density: density))
+    }
+
+    private var density: Double { Double(keptCount) / Double(count) }
 
     /// The kept positions as rows of `shape[0]` output units (built once per mask).
     var keptRows: CompressedRows {

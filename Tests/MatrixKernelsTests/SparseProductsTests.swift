@@ -6,7 +6,8 @@ import XCTest
 /// densities and any thread count.
 final class SparseProductsTests: XCTestCase {
     /// rows × columns of W, and n (the batch or pixel count).
-    static let shapes = [(7, 13, 5), (17, 700, 33), (100, 300, 60), (33, 650, 130), (64, 144, 256)]
+    /// Depths over 320 on both sides (700 columns; 400 rows) take several slices.
+    static let shapes = [(7, 13, 5), (17, 700, 33), (100, 300, 60), (33, 650, 130), (64, 144, 256), (400, 37, 20)]
     static let densities = [1.0, 0.5, 1.0 / 16, 1.0 / 64, 0]
     static let pools = [WorkerPool(threadCount: 1), WorkerPool.shared, WorkerPool(threadCount: 3)]
 
@@ -127,6 +128,64 @@ final class SparseProductsTests: XCTestCase {
         }
     }
 
+    /// The layers' calls: B's rows padded to whole vectors (`readableColumns`,
+    /// `readableDepth`), with garbage in the padding that must not leak;
+    /// n ≤ 64 takes the two-lines-at-a-time path.
+    func testPaddedOperandsGiveTheGEMMBits() {
+        var generator = TestGenerator(seed: 14)
+        for (rows, columns, n) in [(9, 300, 60), (100, 300, 60), (300, 100, 128), (5, 700, 17), (401, 33, 50)] {
+            let stride = (n + 15) / 16 * 16
+            for density in [0.5, 1.0 / 16] {
+                let (mask, w) = maskedWeights(rows: rows, columns: columns, density: density, generator: &generator)
+                let kept = CompressedRows(mask: mask, rows: rows, columns: columns)
+                // Column-major operands, n used of `stride`; the rest huge (finite).
+                func padded(_ lines: Int) -> [Float] {
+                    var x = generator.floats(lines * stride)
+                    for l in 0..<lines { for i in n..<stride { x[l * stride + i] = 3e38 } }
+                    return x
+                }
+                let bT = padded(columns), dyT = padded(rows)
+                let x = (0..<(n * columns)).map { bT[($0 % columns) * stride + $0 / columns] } // n × columns
+                let dy = (0..<(n * rows)).map { dyT[($0 % rows) * stride + $0 / rows] }          // n × rows
+                var want = [Float](repeating: .nan, count: rows * n)
+                gemm(m: rows, n: n, k: columns, a: w, lda: columns, b: bT, ldb: stride, c: &want, ldc: n)
+                var wantT = [Float](repeating: .nan, count: columns * n)
+                gemm(transA: .transposed, m: columns, n: n, k: rows, a: w, lda: columns, b: dyT, ldb: stride,
+                     c: &wantT, ldc: n)
+                var wantG = [Float](repeating: 0, count: rows * columns)
+                gemm(transA: .transposed, m: rows, n: columns, k: n, a: dy, lda: rows, b: x, ldb: columns,
+                     c: &wantG, ldc: columns)
+                for i in wantG.indices where mask[i] == 0 { wantG[i] = 0 }
+                for pool in Self.pools {
+                    let what = "\(rows)×\(columns) n=\(n) density \(density) threads \(pool.threadCount)"
+                    var got = [Float](repeating: .nan, count: rows * n)
+                    sparseMultiply(kept, values: w, b: bT, ldb: stride, n: n, readableColumns: stride, c: &got, ldc: n,
+                                   pool: pool)
+                    assertSameBits(got, want, "padded W·B " + what)
+                    var gotT = [Float](repeating: .nan, count: columns * n)
+                    sparseTransposedMultiply(kept, values: w, b: dyT, ldb: stride, n: n, readableColumns: stride,
+                                             c: &gotT, ldc: n, pool: pool)
+                    assertSameBits(gotT, wantT, "padded Wᵀ·B " + what)
+                    var gotG = [Float](repeating: 0, count: rows * columns)
+                    sparseGradient(kept, a: dy, aRowStride: 1, aDepthStride: rows, b: bT, bRowStride: stride,
+                                   bDepthStride: 1, depth: n, readableDepth: stride, into: &gotG, pool: pool)
+                    assertSameBits(gotG, wantG, "padded dW " + what)
+                }
+            }
+        }
+    }
+
+    func testCompressedColumnsListTheKeptRowsInOrder() {
+        var generator = TestGenerator(seed: 15)
+        let (mask, _) = maskedWeights(rows: 23, columns: 41, density: 0.3, generator: &generator)
+        let kept = CompressedRows(mask: mask, rows: 23, columns: 41)
+        for c in 0..<41 {
+            let rows = kept.entries(ofColumn: c).map { Int(kept.rowIndices[$0]) }
+            XCTAssertEqual(rows, (0..<23).filter { mask[$0 * 41 + c] != 0 }, "column \(c)")
+        }
+        XCTAssertEqual(kept.columnStarts[41], kept.keptCount)
+    }
+
     func testCompressedRowsListsTheKeptColumnsInOrder() {
         let mask: [Float] = [0, 1, 1, 0,
                              0, 0, 0, 0,
@@ -155,7 +214,8 @@ final class SparseProductsTests: XCTestCase {
 final class TransposeTests: XCTestCase {
     func testTransposeOfOddShapesWithLeadingDimensions() {
         var generator = TestGenerator(seed: 21)
-        for (rows, columns) in [(1, 1), (3, 5), (4, 4), (7, 9), (60, 784), (13, 300)] {
+        // 16 × 16 blocks with 4 × 4 and single edges on either side.
+        for (rows, columns) in [(1, 1), (3, 5), (4, 4), (7, 9), (60, 784), (13, 300), (16, 16), (37, 53), (128, 300)] {
             let ld = columns + 2, ldy = rows + 3
             let x = generator.floats(rows * ld)
             var y = [Float](repeating: .nan, count: columns * ldy)

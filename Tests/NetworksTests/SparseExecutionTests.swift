@@ -136,7 +136,7 @@ final class SparseExecutionTests: XCTestCase {
         let tensor = Parameter(name: "w", kind: .weight, shape: [10, 40])
         XCTAssertFalse(tensor.usesSparseProducts, "an unpruned tensor stays dense")
         tensor.mask = (0..<400).map { $0 % 4 == 0 ? 1 : 0 }
-        XCTAssertEqual(tensor.usesSparseProducts, SparseCrossover.prefersSparse(density: 0.25))
+        XCTAssertEqual(tensor.usesSparseProducts, SparseCrossover.prefersSparseProducts(density: 0.25))
         tensor.mask = (0..<400).map { $0 % 8 == 0 ? 1 : 0 }
         XCTAssertTrue(tensor.usesSparseProducts, "1/8 is below the crossover")
         tensor.execution = .dense

@@ -3,6 +3,7 @@
 // timed in turns in one process so both see the same machine state.
 //
 // Usage: sparse-bench [--csv PATH] [--only SUBSTRING] [--threads N] [--rounds N] [--densities 0,6]
+//                     [--path sparse|dense] (time one path only, for profiling: no CSV row)
 import Foundation
 import MatrixKernels
 import Networks
@@ -18,6 +19,7 @@ var only: String?
 var threads = 2
 var rounds = 5
 var densityExponents = Array(0...8)
+var onlyPath: Execution?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -25,6 +27,7 @@ while let argument = arguments.popFirst() {
     case "--only": only = arguments.popFirst()
     case "--threads": threads = Int(arguments.popFirst()!)!
     case "--rounds": rounds = Int(arguments.popFirst()!)!
+    case "--path": onlyPath = Execution(rawValue: arguments.popFirst()!)
     case "--densities": densityExponents = arguments.popFirst()!.split(separator: ",").map { Int($0)! } // 6 = 1/64
     default:
         FileHandle.standardError.write("usage: sparse-bench [--csv PATH] [--only SUBSTRING] [--threads N] [--rounds N] [--densities 0,6 (log2 of 1/density)]\n".data(using: .utf8)!)
@@ -59,7 +62,7 @@ func secondsPerPass(_ layer: IsolatedLayer, passes: Int) -> Double {
 }
 
 var rows = ["layer,batch,density,dense_seconds,sparse_seconds,speedup,auto_path,auto_speedup,dense_gflops"]
-print(String(format: "%-30@ %5@ %9@ %12@ %12@ %8@ %6@", "layer", "batch", "density", "dense_s", "sparse_s", "speedup", "auto"))
+print(String(format: "%-30@ %5@ %9@ %12@ %12@ %8@ %8@ %8@", "layer", "batch", "density", "dense_s", "sparse_s", "speedup", "auto", "auto_speedup"))
 for layerCase in cases where only.map({ layerCase.label.contains($0) }) ?? true {
     let layer = layerCase.make()
     // Enough passes for ~30 ms per timing on the dense path.
@@ -70,22 +73,35 @@ for layerCase in cases where only.map({ layerCase.label.contains($0) }) ?? true 
     for density in densities {
         layer.prune(toDensity: density, seed: 7)
         var best: [Execution: Double] = [.dense: .infinity, .sparse: .infinity]
+        if let onlyPath {
+            layer.execution = onlyPath
+            layer.trainingPass()
+            let seconds = (0..<rounds).map { _ in secondsPerPass(layer, passes: passes) }.min()!
+            print(String(format: "%-30@ %5d %9.5f %@ %12.6f", layerCase.label, layerCase.batch, density,
+                         onlyPath.rawValue, seconds))
+            continue
+        }
+        best[.auto] = .infinity
+        // `auto` is timed on its own only when it mixes the paths; otherwise
+        // it runs exactly one of them.
+        let auto = layer.autoPath
+        let order: [Execution] = auto == "products" ? [.dense, .sparse, .auto] : [.dense, .sparse]
         for round in 0..<rounds {
-            // Alternate which path goes first, so neither always follows the other.
-            for execution in round % 2 == 0 ? [Execution.dense, .sparse] : [.sparse, .dense] {
+            // Rotate which path goes first, so none always follows another.
+            for k in order.indices {
+                let execution = order[(round + k) % order.count]
                 layer.execution = execution
                 layer.trainingPass() // warm: the compressed rows are built on first use
                 best[execution] = min(best[execution]!, secondsPerPass(layer, passes: passes))
             }
         }
         let dense = best[.dense]!, sparse = best[.sparse]!
-        let auto: Execution = layer.autoChoosesSparse ? .sparse : .dense
-        let autoSpeedup = dense / best[auto]!
+        let autoSpeedup = dense / best[auto == "products" ? .auto : auto == "sparse" ? .sparse : .dense]!
         let gflops = Double(layer.denseMultiplyAdds) * 2 / dense / 1e9
-        rows.append("\(layerCase.label),\(layerCase.batch),\(density),\(dense),\(sparse),\(dense / sparse),\(auto.rawValue),"
+        rows.append("\(layerCase.label),\(layerCase.batch),\(density),\(dense),\(sparse),\(dense / sparse),\(auto),"
                     + "\(autoSpeedup),\(gflops)")
-        print(String(format: "%-30@ %5d %9.5f %12.6f %12.6f %7.2fx %6@", layerCase.label, layerCase.batch, density,
-                     dense, sparse, dense / sparse, auto.rawValue))
+        print(String(format: "%-30@ %5d %9.5f %12.6f %12.6f %7.2fx %8@ %7.2fx", layerCase.label, layerCase.batch, density,
+                     dense, sparse, dense / sparse, auto, autoSpeedup))
     }
 }
 if let csvPath {

@@ -24,7 +24,8 @@ import MatrixKernels
 /// On the sparse path (`Parameter.usesSparseProducts`) the same column
 /// matrices and the same split over threads feed the sparse kernels instead
 /// of the GEMMs: the products skip masked taps (vectorised along the output
-/// pixels) and dW is computed at kept entries only. Same bits for finite
+/// pixels) and, at lower densities (`Parameter.usesSparseGradient`), dW is
+/// computed at kept entries only. Same bits for finite
 /// values; a batch (or output gradient) holding NaN or ∞ takes the GEMMs.
 final class Convolution: Layer {
     let name: String
@@ -230,8 +231,8 @@ final class Convolution: Layer {
             }
         }
         if count == 0 { weight.gradient.pointer.update(repeating: 0, count: weight.count) }
-        // The sparse path writes kept entries only; the others stay 0.
-        if !sparse { weight.applyMaskToGradient() }
+        // The sparse gradient writes kept entries only; the others stay 0.
+        if !weight.usesSparseGradient { weight.applyMaskToGradient() }
         if let bias {
             let pixels = outShape.planeSize
             let db = bias.gradient.pointer
@@ -286,7 +287,7 @@ final class Convolution: Layer {
             let examples = examples(ofGroup: group, count: count)
             let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
             let (gradients, gradientLD) = outputGradients(outputGradient, examples: examples, lane: lane)
-            if weight.usesSparseProducts {
+            if weight.usesSparseGradient {
                 sparseGradient(weight.keptRows, a: gradients, aRowStride: gradientLD, aDepthStride: 1,
                                b: columns, bRowStride: ld, bDepthStride: 1, depth: examples.count * outShape.planeSize,
                                into: weight.gradient.pointer, accumulate: group > 0, pool: pool)

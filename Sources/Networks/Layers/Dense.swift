@@ -4,8 +4,8 @@ import MatrixKernels
 ///
 /// When the weights take the sparse path (`Parameter.usesSparseProducts`),
 /// the products skip masked weights: the batch is transposed so the kernels
-/// run along it (16 examples per vector), and dW is computed at kept entries
-/// only. Same bits as the GEMMs for finite inputs; a batch holding NaN or ∞
+/// run along it (16 examples per vector); at lower densities
+/// (`Parameter.usesSparseGradient`) dW is computed at kept entries only. Same bits as the GEMMs for finite inputs; a batch holding NaN or ∞
 /// goes through the GEMMs, where a masked weight still spreads it.
 final class Dense: Layer {
     let name: String
@@ -85,13 +85,18 @@ final class Dense: Layer {
         guard let input else { preconditionFailure("\(name): backward before forward") }
         let sparse = weight.usesSparseProducts
         // dW = dYᵀ · X   ([out, N] · [N, in])
-        if sparse {
+        if weight.usesSparseGradient {
             // Kept entries only; the others stay 0 (see `Parameter.mask`).
             // From Xᵀ when the forward pass made it: its rows run along the batch, this product's depth.
-            let (x, rowStride, depthStride) = inputTransposed.map { ($0, transposedStride, 1) } ?? (input, 1, inputCount)
-            sparseGradient(weight.keptRows, a: outputGradient, aRowStride: 1, aDepthStride: outputCount,
-                           b: x, bRowStride: rowStride, bDepthStride: depthStride, depth: count,
-                           into: weight.gradient.pointer)
+            if let xT = inputTransposed {
+                sparseGradient(weight.keptRows, a: outputGradient, aRowStride: 1, aDepthStride: outputCount,
+                               b: xT, bRowStride: transposedStride, bDepthStride: 1, depth: count,
+                               readableDepth: transposedStride, into: weight.gradient.pointer)
+            } else {
+                sparseGradient(weight.keptRows, a: outputGradient, aRowStride: 1, aDepthStride: outputCount,
+                               b: input, bRowStride: 1, bDepthStride: inputCount, depth: count,
+                               into: weight.gradient.pointer)
+            }
         } else {
             gemm(transA: .transposed, transB: .none, m: outputCount, n: inputCount, k: count,
                  a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 0,
