@@ -42,21 +42,50 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 ///
 /// Row `(c·kh + dy)·kw + dx`, column `oy·outputWidth + ox` holds
 /// `image[c, oy·strideY − paddingY + dy, ox·strideX − paddingX + dx]`.
+/// With `usedBy`, only the rows of the taps that some kept weight of that
+/// `filters × columnRows` matrix uses are written (the sparse kernels read
+/// no others).
 public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
-                   into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
+                   into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil,
+                   usedBy kept: CompressedRows? = nil) {
     let ow = g.outputWidth
-    forEachSegment(of: g, leadingDimension: leadingDimension) { segment, imageRow, valid in
+    forEachSegment(of: g, leadingDimension: leadingDimension, usedBy: kept) { segment, imageRow, valid in
         let out = columns + segment
-        guard let imageRow else { return out.update(repeating: 0, count: ow) }
+        guard let imageRow else { return fillZero(out, count: ow) }
         let row = image + imageRow
-        out.update(repeating: 0, count: valid.lowerBound)
+        fillZero(out, count: valid.lowerBound)
         if g.strideX == 1 {
-            (out + valid.lowerBound).update(from: row + valid.lowerBound, count: valid.count)
+            copy(row + valid.lowerBound, into: out + valid.lowerBound, count: valid.count)
         } else {
             for ox in valid { out[ox] = row[ox * g.strideX] }
         }
-        (out + valid.upperBound).update(repeating: 0, count: ow - valid.upperBound)
+        fillZero(out + valid.upperBound, count: ow - valid.upperBound)
     }
+}
+
+// Segments are an output row long (often 32 floats or fewer): inline
+// vector loops instead of a memcpy/memset call each.
+@inline(__always)
+private func copy(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    typealias V = SIMD16<Float>
+    var i = 0
+    while i + V.scalarCount <= count {
+        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self),
+                                                       as: V.self)
+        i += V.scalarCount
+    }
+    while i < count { target[i] = source[i]; i += 1 }
+}
+
+@inline(__always)
+private func fillZero(_ target: UnsafeMutablePointer<Float>, count: Int) {
+    typealias V = SIMD16<Float>
+    var i = 0
+    while i + V.scalarCount <= count {
+        UnsafeMutableRawPointer(target + i).storeBytes(of: V(), as: V.self)
+        i += V.scalarCount
+    }
+    while i < count { target[i] = 0; i += 1 }
 }
 
 /// The walk im2col and col2im share: for every row of the column matrix
@@ -67,7 +96,7 @@ public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometr
 /// lies inside the image: the same span for every output row, so neither
 /// function tests each element.
 @inline(__always)
-private func forEachSegment(of g: ConvolutionGeometry, leadingDimension: Int?,
+private func forEachSegment(of g: ConvolutionGeometry, leadingDimension: Int?, usedBy kept: CompressedRows?,
                             _ body: (_ segment: Int, _ imageRow: Int?, _ valid: Range<Int>) -> Void) {
     let oh = g.outputHeight, ow = g.outputWidth
     let ld = leadingDimension ?? g.columnCount
@@ -77,13 +106,14 @@ private func forEachSegment(of g: ConvolutionGeometry, leadingDimension: Int?,
         let plane = channel * g.height * g.width
         for dy in 0..<g.kernelHeight {
             for dx in 0..<g.kernelWidth {
+                defer { row += 1 }
+                if let kept, kept.entries(ofColumn: row).isEmpty { continue }
                 let x0 = dx - g.paddingX
                 let valid = inBoundsOutputs(offset: x0, stride: g.strideX, inputWidth: g.width, outputWidth: ow)
                 for oy in 0..<oh {
                     let y = oy * g.strideY - g.paddingY + dy
                     body(row * ld + oy * ow, y >= 0 && y < g.height ? plane + y * g.width + x0 : nil, valid)
                 }
-                row += 1
             }
         }
     }
@@ -104,11 +134,15 @@ func inBoundsOutputs(offset x0: Int, stride: Int, inputWidth: Int, outputWidth: 
 /// `image` is overwritten with the sum, over every column-matrix entry, of
 /// that entry at the pixel it was read from (entries from padding are
 /// dropped). This is the input gradient of a convolution, given
-/// `columns = weightsᵀ · outputGradient`.
+/// `columns = weightsᵀ · outputGradient`. With `usedBy`, the rows of taps
+/// no kept weight uses (+0 in a sparse product's output) are not read: the
+/// same bits, as adding +0 changes no sum that starts at +0 (such a sum is
+/// never −0).
 public func col2im(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
-                   into image: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
+                   into image: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil,
+                   usedBy kept: CompressedRows? = nil) {
     image.update(repeating: 0, count: g.channels * g.height * g.width)
-    forEachSegment(of: g, leadingDimension: leadingDimension) { segment, imageRow, valid in
+    forEachSegment(of: g, leadingDimension: leadingDimension, usedBy: kept) { segment, imageRow, valid in
         guard let imageRow else { return }
         let row = image + imageRow, source = columns + segment
         if g.strideX == 1 {

@@ -109,9 +109,7 @@ private struct SparseProductJob: PoolJob {
     var parts: Int
 
     func run(part: Int, workspace: Workspace) {
-        let count = product.lines.count
-        var l = part * count / parts
-        let end = (part + 1) * count / parts
+        var l = firstLine(ofPart: part), end = firstLine(ofPart: part + 1)
         if product.n <= 4 * lanes && product.readable >= 4 * lanes {
             // Four vectors per line: two lines at a time make eight chains.
             while l + 2 <= end {
@@ -123,6 +121,21 @@ private struct SparseProductJob: PoolJob {
             multiplyLine(l)
             l += 1
         }
+    }
+
+    /// Parts take whole lines with about equal numbers of kept entries
+    /// (a line's work), found by bisection; the split changes no sum.
+    private func firstLine(ofPart part: Int) -> Int {
+        let lines = product.lines
+        if part == 0 { return 0 }
+        if part == parts { return lines.count }
+        let target = lines.starts[lines.count] * part / parts
+        var low = 0, high = lines.count
+        while low < high {
+            let middle = (low + high) / 2
+            if lines.starts[middle] < target { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Lines l and l + 1 of C when n ≤ 64 and four whole vectors are

@@ -20,14 +20,25 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 
 /// The rule `Execution.auto` applies, per product: a pruned tensor's
 /// forward and input-gradient products take the sparse kernels when its
-/// density is at most `maximumProductDensity`, its weight gradient when at
-/// most `maximumGradientDensity`. Shape and density only (never timing), so
-/// a configuration always computes the same way. Chosen from `make
-/// bench-sparse` (see the README).
+/// density is at most `maximumProductDensity(shape:)`, its weight gradient
+/// when at most `maximumGradientDensity` as well. Shape and density only
+/// (never timing), so a configuration always computes the same way.
+///
+/// Chosen from `make bench-sparse` (see the README): a dense layer's sparse
+/// products beat the GEMM at 1/4 and lose at 1/2, while the weight
+/// gradient's register transposes lose to the GEMM at 1/4 and win at 1/8;
+/// a convolution's sparse products lose at 1/4 on 64 and 512 channels. The
+/// lines sit between the measured densities, as a random mask of "1/4"
+/// keeps a little more or less than exactly 1/4.
 enum SparseCrossover {
-    static let maximumProductDensity = 0.375
     static let maximumGradientDensity = 0.1875
 
-    static func prefersSparseProducts(density: Double) -> Bool { density <= maximumProductDensity }
+    /// 3/8 for a dense layer's `[out, in]` matrix, 3/16 for a convolution's kernels.
+    static func maximumProductDensity(shape: [Int]) -> Double { shape.count == 2 ? 0.375 : 0.1875 }
+
+    static func prefersSparseProducts(shape: [Int], density: Double) -> Bool {
+        density <= maximumProductDensity(shape: shape)
+    }
+
     static func prefersSparseGradient(density: Double) -> Bool { density <= maximumGradientDensity }
 }

@@ -115,7 +115,7 @@ public final class Parameter {
         switch execution {
         case .dense: return false
         case .sparse: return true
-        case .auto: return !maskIsFull && SparseCrossover.prefersSparseProducts(density: density)
+        case .auto: return !maskIsFull && SparseCrossover.prefersSparseProducts(shape: shape, density: density)
         }
     }
 

@@ -136,14 +136,21 @@ final class SparseExecutionTests: XCTestCase {
         let tensor = Parameter(name: "w", kind: .weight, shape: [10, 40])
         XCTAssertFalse(tensor.usesSparseProducts, "an unpruned tensor stays dense")
         tensor.mask = (0..<400).map { $0 % 4 == 0 ? 1 : 0 }
-        XCTAssertEqual(tensor.usesSparseProducts, SparseCrossover.prefersSparseProducts(density: 0.25))
+        XCTAssertTrue(tensor.usesSparseProducts, "a dense layer's products are sparse at 1/4")
+        XCTAssertFalse(tensor.usesSparseGradient, "its weight gradient is not")
         tensor.mask = (0..<400).map { $0 % 8 == 0 ? 1 : 0 }
         XCTAssertTrue(tensor.usesSparseProducts, "1/8 is below the crossover")
+        XCTAssertTrue(tensor.usesSparseGradient, "1/8 is below the gradient's crossover")
+        let kernels = Parameter(name: "k", kind: .weight, shape: [4, 4, 3, 3])
+        kernels.mask = (0..<144).map { $0 % 4 == 0 ? 1 : 0 }
+        XCTAssertFalse(kernels.usesSparseProducts, "a convolution stays dense at 1/4")
+        kernels.mask = (0..<144).map { $0 % 8 == 0 ? 1 : 0 }
+        XCTAssertTrue(kernels.usesSparseProducts && kernels.usesSparseGradient, "and is sparse at 1/8")
         tensor.execution = .dense
         XCTAssertFalse(tensor.usesSparseProducts)
         tensor.execution = .sparse
         tensor.mask = nil
-        XCTAssertTrue(tensor.usesSparseProducts, "forced sparse even at density 1")
+        XCTAssertTrue(tensor.usesSparseProducts && tensor.usesSparseGradient, "forced sparse even at density 1")
         XCTAssertFalse(Parameter(name: "b", kind: .bias, shape: [10]).usesSparseProducts)
     }
 

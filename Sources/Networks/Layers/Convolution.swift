@@ -138,13 +138,16 @@ final class Convolution: Layer {
     /// The column matrices of `examples` side by side (rows
     /// `groupLeadingDimension` apart), or a single pointwise example's input,
     /// which is its own column matrix; with the leading dimension to use.
-    private func columnMatrix(_ input: UnsafePointer<Float>, examples: Range<Int>,
-                              lane: Lane) -> (UnsafePointer<Float>, Int) {
+    /// With `sparse`, the rows of taps no kept weight uses are left unwritten:
+    /// the sparse kernels never read them.
+    private func columnMatrix(_ input: UnsafePointer<Float>, examples: Range<Int>, lane: Lane,
+                              sparse: Bool) -> (UnsafePointer<Float>, Int) {
         if isPointwise && groupSize == 1 { return (input + examples.lowerBound * inShape.count, outShape.planeSize) }
         let ld = groupLeadingDimension, columns = lane.columns!.pointer
+        let kept = sparse ? weight.keptRows : nil
         for (slot, n) in examples.enumerated() {
             im2col(input + n * inShape.count, geometry: cachedGeometry!, into: columns + slot * outShape.planeSize,
-                   leadingDimension: ld)
+                   leadingDimension: ld, usedBy: kept)
         }
         return (UnsafePointer(columns), ld)
     }
@@ -175,7 +178,7 @@ final class Convolution: Layer {
 
     private func forward(_ input: UnsafePointer<Float>, examples: Range<Int>, lane: Lane) {
         let pixels = outShape.planeSize
-        let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
+        let (columns, ld) = columnMatrix(input, examples: examples, lane: lane, sparse: sparseForward)
         let first = output!.pointer + examples.lowerBound * outShape.count
         // One example writes its output in place; a group writes side by
         // side and is copied out per example.
@@ -285,7 +288,7 @@ final class Convolution: Layer {
                                           count: Int, lane: Lane, pool: WorkerPool) {
         for group in 0..<groupCount(count) {
             let examples = examples(ofGroup: group, count: count)
-            let (columns, ld) = columnMatrix(input, examples: examples, lane: lane)
+            let (columns, ld) = columnMatrix(input, examples: examples, lane: lane, sparse: weight.usesSparseGradient)
             let (gradients, gradientLD) = outputGradients(outputGradient, examples: examples, lane: lane)
             if weight.usesSparseGradient {
                 sparseGradient(weight.keptRows, a: gradients, aRowStride: gradientLD, aDepthStride: 1,
@@ -328,7 +331,9 @@ final class Convolution: Layer {
             let dcol = isPointwise ? dx : lane.columnGradient!.pointer
             multiplyByWeightsTransposed(outputGradient + n * outShape.count, ld: pixels, n: pixels, into: dcol,
                                         pool: lane.pool)
-            if !isPointwise { col2im(dcol, geometry: cachedGeometry!, into: dx) }
+            if !isPointwise {
+                col2im(dcol, geometry: cachedGeometry!, into: dx, usedBy: sparseBackward ? weight.keptRows : nil)
+            }
             return
         }
         let (gathered, ld) = outputGradients(outputGradient, examples: examples, lane: lane)
@@ -336,7 +341,8 @@ final class Convolution: Layer {
         multiplyByWeightsTransposed(gathered, ld: ld, n: examples.count * pixels, into: dcol, pool: lane.pool)
         for n in examples {
             col2im(dcol + (n - examples.lowerBound) * pixels, geometry: cachedGeometry!,
-                   into: inputGradient!.pointer + n * inShape.count, leadingDimension: ld)
+                   into: inputGradient!.pointer + n * inShape.count, leadingDimension: ld,
+                   usedBy: sparseBackward ? weight.keptRows : nil)
         }
     }
 
