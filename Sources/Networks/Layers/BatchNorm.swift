@@ -203,12 +203,12 @@ final class BatchNorm: Layer, ActivationPatternLayer {
                 let offset = n * inShape.count
                 lanes.forEachPosition(plane: plane) { width, p in
                     let dys = lanes.block(outputGradient + offset, p, width), xs = lanes.block(x + offset, p, width)
-                    let keeps = pattern.map { lanes.block($0 + offset, p, width) }
                     ChannelBlock.forEachColumn(width) { j in
                         var dy = dys[j]
                         let xhat = (xs[j] - mean) * invStd
-                        if let keeps {
-                            dy.replace(with: 0, where: keeps[j] .== 0)
+                        if let pattern {
+                            // Rare (GraSP's Hessian products): reads the block per column.
+                            dy.replace(with: 0, where: lanes.block(pattern + offset, p, width)[j] .== 0)
                         } else if relu {
                             // The output γ·x̂ + β recomputed (same bits) instead of read back.
                             dy.replace(with: 0, where: .!(g * xhat + b .> 0))
