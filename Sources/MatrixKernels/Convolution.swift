@@ -44,6 +44,12 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 /// `image[c, oy·strideY − paddingY + dy, ox·strideX − paddingX + dx]`.
 public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                    into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
+    // Rows narrower than a vector gather (ResNet/VGG at 8×8 down to 2×2:
+    // 1.7-5.2× the per-run copies in one timing of both; at 16×16 the copy
+    // below was faster, 2.1× against 1.5×).
+    if g.keepsRowWidth && g.width < TileVector.scalarCount {
+        return unfoldShiftedPlanes(image, geometry: g, into: columns, leadingDimension: leadingDimension)
+    }
     if g.keepsRowWidth {
         let columnCount = g.columnCount
         return forEachShiftedPlane(of: g, leadingDimension: leadingDimension) { rowOffset, plane in
@@ -129,7 +135,7 @@ func inBoundsOutputs(offset x0: Int, stride: Int, inputWidth: Int, outputWidth: 
 public func col2im(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                    into image: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
     // Gathering pays on rows narrower than two vectors (ResNet/VGG at 16×16
-    // down to 4×4: 1.3-1.9× in one timing of both); on 32-wide rows the
+    // down to 2×2: 1.4-3.9× in one timing of both); on 32-wide rows the
     // scatter's long runs were faster (the gather 0.8×).
     if g.keepsRowWidth && g.width < 2 * TileVector.scalarCount {
         return foldShiftedPlanes(columns, geometry: g, into: image, leadingDimension: leadingDimension)
@@ -198,74 +204,152 @@ private func forEachShiftedPlane(of g: ConvolutionGeometry, leadingDimension: In
     }
 }
 
-/// col2im for a `keepsRowWidth` geometry, gathering instead of scattering:
-/// pixel i of a channel plane (flat, i = y·width + x) is the sum over the
-/// kernel taps (dy, dx), in row order, of entry i + (paddingY − dy)·width +
-/// (paddingX − dx) of row (c, dy, dx), where that entry's input lies in the
-/// image. Sixteen pixels at a time are summed in a register from +0 and
-/// stored once, instead of zeroing the image and adding kh·kw shifted rows
-/// into it. The same additions in the same order as the scatter (a tap
+/// Sixteen consecutive pixels of a plane `width` wide (flat index
+/// `start + lane`), with each lane's column x and row y, for the gathering
+/// forms of im2col and col2im. Masks are integer vectors (all ones or all
+/// zeros per lane), not `SIMDMask`, whose `.&` and `any` compile to per-lane loops.
+private struct PixelChunk {
+    typealias Lanes = SIMD16<Int32>
+    private static let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    private let width: Int32
+    private let wraps: Int
+    private(set) var x: Lanes
+    private(set) var y = Lanes()
+    private(set) var start = 0
+
+    init(width: Int) {
+        self.width = Int32(width)
+        wraps = (TileVector.scalarCount + width - 1) / width
+        x = Self.laneIndex
+        wrap()
+    }
+
+    mutating func advance() {
+        x &+= Lanes(repeating: Int32(TileVector.scalarCount))
+        start += TileVector.scalarCount
+        wrap()
+    }
+
+    /// Carries x ≥ width into the next rows.
+    private mutating func wrap() {
+        for _ in 0..<wraps {
+            let wrapped = ~((x &- width) &>> 31)
+            x &-= Lanes(repeating: width) & wrapped
+            y &-= wrapped
+        }
+    }
+
+    /// All ones where 0 ≤ v < bound.
+    @inline(__always)
+    static func within(_ v: Lanes, _ bound: Int) -> Lanes { (~v & (v &- Int32(bound))) &>> 31 }
+
+    /// `v` where `mask` is all ones, +0 elsewhere.
+    @inline(__always)
+    static func masked(_ v: TileVector, _ mask: Lanes) -> TileVector {
+        unsafeBitCast(unsafeBitCast(v, to: Lanes.self) & mask, to: TileVector.self)
+    }
+
+    /// `p[first ..< first + 16]` where `mask` is on; a whole vector when
+    /// `first ..< first + 16` lies in `readable` (lanes outside the mask are
+    /// then read but dropped), else lane by lane.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ first: Int, mask: Lanes, readable: Range<Int>) -> TileVector {
+        if first >= readable.lowerBound && first + TileVector.scalarCount <= readable.upperBound {
+            return masked(UnsafeRawPointer(p + first).loadUnaligned(as: TileVector.self), mask)
+        }
+        return gatherInside(p, first: first, inside: mask)
+    }
+
+    /// Stores the first `min(16, count - start)` lanes at `p + start`.
+    @inline(__always)
+    func store(_ v: TileVector, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        if start + TileVector.scalarCount <= count {
+            UnsafeMutableRawPointer(p + start).storeBytes(of: v, as: TileVector.self)
+        } else {
+            for lane in 0..<(count - start) { p[start + lane] = v[lane] }
+        }
+    }
+}
+
+/// im2col for a `keepsRowWidth` geometry on rows narrower than a vector, gathering: entry
+/// (row (c, dy, dx), output pixel i) is image pixel i + (dy − paddingY)·width
+/// + (dx − paddingX) of channel c where that lies in the image, else 0; 16
+/// entries per vector load, instead of a copy call per short run.
+private func unfoldShiftedPlanes(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
+                                 into columns: UnsafeMutablePointer<Float>, leadingDimension: Int?) {
+    let ld = leadingDimension ?? g.columnCount
+    precondition(ld >= g.columnCount, "im2col/col2im: leading dimension below the column count")
+    let w = g.width, plane = g.height * w, count = g.columnCount, oh = g.outputHeight
+    for c in 0..<g.channels {
+        let source = image + c * plane
+        // The example's image, from this channel's start.
+        let readable = (-c * plane)..<((g.channels - c) * plane)
+        var row = c * g.kernelHeight * g.kernelWidth
+        var chunk = PixelChunk(width: w)
+        let rows = row
+        while chunk.start < count {
+            row = rows
+            let inOutput = PixelChunk.within(chunk.y, oh)
+            for dy in 0..<g.kernelHeight {
+                let rowsInside = inOutput & PixelChunk.within(chunk.y &+ Int32(dy - g.paddingY), g.height)
+                for dx in 0..<g.kernelWidth {
+                    let inside = rowsInside & PixelChunk.within(chunk.x &+ Int32(dx - g.paddingX), w)
+                    let first = chunk.start + (dy - g.paddingY) * w + (dx - g.paddingX)
+                    chunk.store(PixelChunk.load(source, first, mask: inside, readable: readable), columns + row * ld,
+                                count: count)
+                    row += 1
+                }
+            }
+            chunk.advance()
+        }
+    }
+}
+
+/// col2im for a `keepsRowWidth` geometry on narrow rows, gathering instead
+/// of scattering: pixel i of a channel plane (flat, i = y·width + x) is the
+/// sum over the kernel taps (dy, dx), in row order, of entry i + (paddingY −
+/// dy)·width + (paddingX − dx) of row (c, dy, dx), where that entry's input
+/// lies in the image. Sixteen pixels at a time are summed in a register from
+/// +0 and stored once, instead of zeroing the image and adding kh·kw shifted
+/// rows into it. The same additions in the same order as the scatter (a tap
 /// outside the image adds +0, which changes nothing: a sum that starts at +0
 /// is never −0), so the same bits.
 private func foldShiftedPlanes(_ columns: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                                into image: UnsafeMutablePointer<Float>, leadingDimension: Int?) {
-    typealias Lanes = SIMD16<Int32>
     let ld = leadingDimension ?? g.columnCount
     precondition(ld >= g.columnCount, "im2col/col2im: leading dimension below the column count")
-    let w = g.width, plane = g.height * w, oh = Int32(g.outputHeight), ow = Int32(g.outputWidth)
-    let columnCount = g.columnCount // computed (two divisions): read once
-    let laneIndex = Lanes(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-    // Masks are built with integer arithmetic (all ones or all zeros per
-    // lane), not `SIMDMask`, whose `.&` and `any` compile to per-lane loops.
-    /// All ones where 0 ≤ v < bound.
-    @inline(__always) func within(_ v: Lanes, _ bound: Int32) -> Lanes { (~v & (v &- bound)) &>> 31 }
-    let wraps = (TileVector.scalarCount + w - 1) / w
+    let w = g.width, plane = g.height * w, oh = g.outputHeight, ow = g.outputWidth
+    // The end of the last row, from the first row's start (computed
+    // properties with divisions: read once).
+    let lastRowEnd = (g.columnRows - 1) * ld + g.columnCount
     for c in 0..<g.channels {
-        let firstRow = c * g.kernelHeight * g.kernelWidth
-        // Each lane's pixel (x, y), carried from chunk to chunk by wrapping at w.
-        var x = laneIndex, y = Lanes()
-        var start = 0
-        while start < plane {
-            for _ in 0..<wraps {
-                let wrapped = ~((x &- Int32(w)) &>> 31) // all ones where x ≥ w
-                x &-= Lanes(repeating: Int32(w)) & wrapped
-                y &-= wrapped
-            }
-            let lanes = min(TileVector.scalarCount, plane - start)
-            let inPlane = within(y, Int32(g.height))
+        let target = image + c * plane
+        var chunk = PixelChunk(width: w)
+        while chunk.start < plane {
+            let inPlane = PixelChunk.within(chunk.y, g.height)
             var sum = TileVector()
-            var row = firstRow
+            var row = c * g.kernelHeight * g.kernelWidth
             for dy in 0..<g.kernelHeight {
-                let rowsInside = inPlane & within(y &+ Int32(g.paddingY - dy), oh)
+                let rowsInside = inPlane & PixelChunk.within(chunk.y &+ Int32(g.paddingY - dy), oh)
                 for dx in 0..<g.kernelWidth {
-                    let inside = rowsInside & within(x &+ Int32(g.paddingX - dx), ow)
-                    let first = start + (g.paddingY - dy) * w + (g.paddingX - dx)
-                    let entries = columns + row * ld
-                    let v: TileVector
-                    if first >= 0 && first + TileVector.scalarCount <= columnCount {
-                        v = UnsafeRawPointer(entries + first).loadUnaligned(as: TileVector.self)
-                    } else {
-                        v = gatherInside(entries, first: first, inside: inside)
-                    }
-                    sum += unsafeBitCast(unsafeBitCast(v, to: Lanes.self) & inside, to: TileVector.self)
+                    let inside = rowsInside & PixelChunk.within(chunk.x &+ Int32(g.paddingX - dx), ow)
+                    let first = chunk.start + (g.paddingY - dy) * w + (g.paddingX - dx)
+                    // Whole vectors wherever they stay inside the matrix (lanes
+                    // reading a neighbouring row are dropped).
+                    sum += PixelChunk.load(columns + row * ld, first, mask: inside,
+                                           readable: (-row * ld)..<(lastRowEnd - row * ld))
                     row += 1
                 }
             }
-            let target = image + c * plane + start
-            if lanes == TileVector.scalarCount {
-                UnsafeMutableRawPointer(target).storeBytes(of: sum, as: TileVector.self)
-            } else {
-                for lane in 0..<lanes { target[lane] = sum[lane] }
-            }
-            x &+= Lanes(repeating: Int32(TileVector.scalarCount))
-            start += lanes
+            chunk.store(sum, target, count: plane)
+            chunk.advance()
         }
     }
 }
 
 /// `entries[first + lane]` in the lanes whose `inside` is nonzero (0
-/// elsewhere): near the ends of a plane, where a whole vector would read
-/// outside the row.
+/// elsewhere): near the ends of the matrix, where a whole vector would read
+/// outside it.
 @inline(never)
 private func gatherInside(_ entries: UnsafePointer<Float>, first: Int, inside: SIMD16<Int32>) -> TileVector {
     var v = TileVector()
