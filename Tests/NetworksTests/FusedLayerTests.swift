@@ -128,6 +128,64 @@ final class FusedLayerTests: XCTestCase {
         XCTAssertEqual(train(fused: true), train(fused: false))
     }
 
+    /// A residual block whose main branch ends in batch norm adds the
+    /// shortcut and applies the ReLU in that batch norm's pass: the same bits
+    /// as the separate layers composed by hand, with an identity and with a
+    /// projection shortcut, and with the pattern frozen (the unfused path).
+    func testResidualSumFusedIntoBatchNormMatchesTheComposition() {
+        for projection in [false, true] {
+            func branches() -> (main: [Layer], shortcut: [Layer]) {
+                let main: [Layer] = [
+                    Convolution(name: "b.conv1", inputs: 4, outputs: 4, kernel: 3, padding: 1, bias: false),
+                    BatchNorm(name: "b.bn1", channels: 4, relu: true),
+                    Convolution(name: "b.conv2", inputs: 4, outputs: 4, kernel: 3, padding: 1, bias: false),
+                    BatchNorm(name: "b.bn2", channels: 4),
+                ]
+                let shortcut: [Layer] = projection ? [
+                    Convolution(name: "b.shortcut", inputs: 4, outputs: 4, kernel: 1, bias: false),
+                    BatchNorm(name: "b.shortcut.bn", channels: 4),
+                ] : []
+                for (index, layer) in (main + shortcut).enumerated() { randomize(layer.parameters, seed: 70 + UInt64(index)) }
+                return (main, shortcut)
+            }
+            let (main, shortcut) = branches()
+            let block = Residual(name: "b", main: main, shortcut: shortcut)
+            let reference = branches()
+            let shape = FeatureShape(channels: 4, height: 5, width: 5), count = 3, n = count * shape.count
+            let x = values(n, seed: 81), dy = values(n, seed: 82)
+            let (y, dx) = run(block, shape: shape, x: x, dy: dy, count: count, mode: .training)
+            for layer in reference.main + reference.shortcut { layer.prepare(inputShape: shape, batchCapacity: count) }
+            let (y2, dx2) = x.withUnsafeBufferPointer { x -> ([Float], [Float]) in
+                var a = x.baseAddress!, b = x.baseAddress!
+                for layer in reference.main { a = layer.forward(a, count: count, mode: .training) }
+                for layer in reference.shortcut { b = layer.forward(b, count: count, mode: .training) }
+                let sum = (0..<n).map { a[$0] + b[$0] }
+                let y = sum.map { $0 < 0 ? 0 : $0 }
+                let g = (0..<n).map { y[$0] > 0 ? dy[$0] : 0 }
+                return g.withUnsafeBufferPointer { g in
+                    var da = g.baseAddress!, db = g.baseAddress!
+                    for layer in reference.main.reversed() { da = layer.backward(da, count: count, needsInputGradient: true)! }
+                    for layer in reference.shortcut.reversed() { db = layer.backward(db, count: count, needsInputGradient: true)! }
+                    return (y, (0..<n).map { da[$0] + db[$0] })
+                }
+            }
+            XCTAssertEqual(y.map(\.bitPattern), y2.map(\.bitPattern), "projection \(projection)")
+            XCTAssertEqual(dx.map(\.bitPattern), dx2.map(\.bitPattern), "projection \(projection)")
+            let referenceParameters = (reference.main + reference.shortcut).flatMap(\.parameters)
+            for (p, q) in zip(block.parameters, referenceParameters) {
+                XCTAssertEqual(p.gradients.map(\.bitPattern), q.gradients.map(\.bitPattern), p.name)
+                XCTAssertEqual(p.values.map(\.bitPattern), q.values.map(\.bitPattern), p.name)
+            }
+            // Frozen at this point, the block takes the separate loop and gives the same bits.
+            block.freezePattern()
+            let (y3, dx3) = run(block, shape: shape, x: x, dy: dy, count: count, mode: .training)
+            block.thawPattern()
+            let (y4, dx4) = (y, dx)
+            XCTAssertEqual(y3.map(\.bitPattern), y4.map(\.bitPattern), "projection \(projection), frozen")
+            XCTAssertEqual(dx3.map(\.bitPattern), dx4.map(\.bitPattern), "projection \(projection), frozen")
+        }
+    }
+
     // MARK: Helpers
 
     private func values(_ count: Int, seed: UInt64) -> [Float] {

@@ -33,6 +33,8 @@ final class BatchNorm: Layer, ActivationPatternLayer {
     private var usedMean: FloatBuffer
     private var inverseStd: FloatBuffer
     private var lastMode = Mode.training
+    /// The residual added (then ReLU) by the forward pass in flight, if any.
+    private var residual: UnsafePointer<Float>?
     /// 1 where the fused ReLU was on when the pattern was frozen (`nil`: not frozen).
     private var frozenPattern: FloatBuffer?
     private var frozenCount = 0
@@ -79,6 +81,20 @@ final class BatchNorm: Layer, ActivationPatternLayer {
     func thawPattern() { frozenPattern = nil }
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
+        forward(input, count: count, mode: mode, addingThenReLU: nil)
+    }
+
+    /// The forward pass, then, given `residual`, `max(0, y + residual)` in
+    /// the same pass: a residual block's sum and ReLU after its last batch
+    /// norm (`Residual`), the same float operations as the separate loop. The
+    /// result is then not this layer's own output, so its backward pass
+    /// takes ∂L/∂(its own output), as without the fusion; only a layer
+    /// without its own ReLU can do this.
+    func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode,
+                 addingThenReLU residual: UnsafePointer<Float>?) -> UnsafePointer<Float> {
+        precondition(residual == nil || !appliesReLU, "\(name): a residual sum follows the normalisation itself")
+        self.residual = residual
+        defer { self.residual = nil }
         if frozenPattern != nil {
             precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
         }
@@ -155,15 +171,18 @@ final class BatchNorm: Layer, ActivationPatternLayer {
         let plane = inShape.planeSize
         let mean = usedMean.pointer[c], invStd = inverseStd.pointer[c]
         let g = scale.value.pointer[c], b = shift.value.pointer[c]
-        let relu = appliesReLU, pattern = frozenPattern?.pointer
+        let relu = appliesReLU, pattern = frozenPattern?.pointer, residual = residual
         for n in 0..<count {
             let offset = n * inShape.count + c * plane
             let x = input + offset, y = output!.pointer + offset
-            let keep = pattern.map { $0 + offset }
+            let keep = pattern.map { $0 + offset }, r = residual.map { $0 + offset }
             forEachVector(plane) { p, lanes in
                 let h = (load(x, p, lanes) - Vector(repeating: mean)) * Vector(repeating: invStd)
                 var v = Vector(repeating: g) * h + Vector(repeating: b)
-                if let keep {
+                if let r {
+                    v += load(r, p, lanes)
+                    v.replace(with: 0, where: v .< 0)
+                } else if let keep {
                     // Frozen: the unit is linear, on where it was on.
                     v.replace(with: 0, where: load(keep, p, lanes) .== 0)
                 } else if relu {
