@@ -14,6 +14,15 @@ final class ConvolutionTests: XCTestCase {
                             strideY: 2, strideX: 2, paddingY: 1, paddingX: 1),
         ConvolutionGeometry(channels: 3, height: 16, width: 16, kernelHeight: 1, kernelWidth: 1, strideY: 2, strideX: 2),
         ConvolutionGeometry(channels: 1, height: 1, width: 1, kernelHeight: 3, kernelWidth: 3, paddingY: 2, paddingX: 2),
+        // Stride 1 keeping the row width (one shifted run per column-matrix
+        // row): ResNet/VGG's 3×3 "same" layers down to 1×1, 5×5 with padding 2
+        // on images narrower than the padding, and a non-square kernel.
+        ConvolutionGeometry(channels: 2, height: 32, width: 32, kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 3, height: 16, width: 16, kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 3, height: 2, width: 2, kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 2, height: 1, width: 1, kernelHeight: 3, kernelWidth: 3, paddingY: 1, paddingX: 1),
+        ConvolutionGeometry(channels: 2, height: 3, width: 1, kernelHeight: 5, kernelWidth: 5, paddingY: 2, paddingX: 2),
+        ConvolutionGeometry(channels: 2, height: 6, width: 5, kernelHeight: 5, kernelWidth: 3, paddingY: 1, paddingX: 1),
     ]
 
     func testInBoundsOutputsMatchesAnElementwiseCheck() {
@@ -143,6 +152,36 @@ final class ConvolutionTests: XCTestCase {
                 } }
             } } }
             XCTAssertEqual(folded, naive, "\(g)")
+        }
+    }
+
+    /// Every entry of the column matrix is the pixel it is defined as (bits,
+    /// −0 included), and col2im adds each pixel's entries in row order from
+    /// +0, as the definition does.
+    func testIm2colAndCol2imMatchTheDefinitionBitForBit() {
+        var generator = TestGenerator(seed: 41)
+        for g in Self.geometries {
+            let x = generator.floats(g.channels * g.height * g.width).enumerated().map { $0.offset % 7 == 0 ? -0.0 : $0.element }
+            let y = generator.floats(g.columnRows * g.columnCount).enumerated().map { $0.offset % 5 == 0 ? -0.0 : $0.element }
+            var columns = [Float](repeating: .nan, count: y.count)
+            im2col(x, geometry: g, into: &columns)
+            var folded = [Float](repeating: .nan, count: x.count)
+            col2im(y, geometry: g, into: &folded)
+            var expectedColumns = [Float](repeating: .nan, count: y.count)
+            var expectedImage = [Float](repeating: 0, count: x.count)
+            for c in 0..<g.channels { for dy in 0..<g.kernelHeight { for dx in 0..<g.kernelWidth {
+                let row = (c * g.kernelHeight + dy) * g.kernelWidth + dx
+                for oy in 0..<g.outputHeight { for ox in 0..<g.outputWidth {
+                    let iy = oy * g.strideY - g.paddingY + dy, ix = ox * g.strideX - g.paddingX + dx
+                    let entry = row * g.columnCount + oy * g.outputWidth + ox
+                    expectedColumns[entry] = pixel(x, g, c, iy, ix)
+                    if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                        expectedImage[(c * g.height + iy) * g.width + ix] += y[entry]
+                    }
+                } }
+            } } }
+            XCTAssertEqual(columns.map(\.bitPattern), expectedColumns.map(\.bitPattern), "im2col \(g)")
+            XCTAssertEqual(folded.map(\.bitPattern), expectedImage.map(\.bitPattern), "col2im \(g)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import MatrixKernels
 /// Max pooling over non-overlapping or strided square windows (no padding).
 final class MaxPool: Layer, ActivationPatternLayer {
     let name: String
@@ -49,30 +50,54 @@ final class MaxPool: Layer, ActivationPatternLayer {
     func thawPattern() { frozen = false }
 
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
-        let y = output!.pointer, arg = argmax!
         lastCount = count
         if frozen {
             precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
-            for n in 0..<count {
+        }
+        performOverExamples(ExampleWork(layer: self, pass: .forward(input), count: count))
+        return UnsafePointer(output!.pointer)
+    }
+
+    func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
+        guard needsInputGradient else { return nil }
+        performOverExamples(ExampleWork(layer: self, pass: .backward(outputGradient), count: count))
+        return UnsafePointer(inputGradient!.pointer)
+    }
+
+    /// The forward pass on examples `examples`.
+    private func pool(_ input: UnsafePointer<Float>, examples: Range<Int>) {
+        let y = output!.pointer, arg = argmax!
+        if frozen {
+            for n in examples {
                 let base = n * outShape.count
                 for i in 0..<outShape.count { y[base + i] = input[n * inShape.count + Int(arg[base + i])] }
             }
-            return UnsafePointer(y)
+            return
         }
         let h = inShape.height, w = inShape.width, oh = outShape.height, ow = outShape.width
-        var o = 0
-        for n in 0..<count {
+        let pairs = window == 2 && stride == 2
+        var o = examples.lowerBound * outShape.count
+        for n in examples {
             for c in 0..<inShape.channels {
                 let planeOffset = n * inShape.count + c * h * w
                 for oy in 0..<oh {
                     for ox in 0..<ow {
-                        var best = -Float.infinity, bestAt = planeOffset + oy * stride * w + ox * stride
-                        for ky in 0..<window {
-                            let rowOffset = planeOffset + (oy * stride + ky) * w + ox * stride
-                            for kx in 0..<window where input[rowOffset + kx] > best {
-                                // Strict >: the first maximum wins ties, as in PyTorch.
-                                best = input[rowOffset + kx]
-                                bestAt = rowOffset + kx
+                        let corner = planeOffset + oy * stride * w + ox * stride
+                        var best = -Float.infinity, bestAt = corner
+                        if pairs {
+                            // The general loop below unrolled for 2×2: the same comparisons in the same order.
+                            @inline(__always) func consider(_ at: Int) {
+                                if input[at] > best { best = input[at]; bestAt = at }
+                            }
+                            consider(corner); consider(corner + 1); consider(corner + w); consider(corner + w + 1)
+                        } else {
+                            for ky in 0..<window {
+                                let rowOffset = corner + ky * w
+                                for kx in 0..<window where input[rowOffset + kx] > best {
+                                    // Strict >: the first maximum wins ties, as in PyTorch.
+                                    best = input[rowOffset + kx]
+                                    bestAt = rowOffset + kx
+                                }
                             }
                         }
                         y[o] = best
@@ -82,19 +107,41 @@ final class MaxPool: Layer, ActivationPatternLayer {
                 }
             }
         }
-        return UnsafePointer(y)
     }
 
-    func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
-        guard needsInputGradient else { return nil }
+    /// The backward pass on examples `examples`: each example's gradient is its own.
+    private func unpool(_ outputGradient: UnsafePointer<Float>, examples: Range<Int>) {
         let dx = inputGradient!.pointer, arg = argmax!
-        dx.update(repeating: 0, count: count * inShape.count)
-        for n in 0..<count {
+        for n in examples {
             let base = n * outShape.count
             let example = dx + n * inShape.count
+            example.update(repeating: 0, count: inShape.count)
             for i in 0..<outShape.count { example[Int(arg[base + i])] += outputGradient[base + i] }
         }
-        return UnsafePointer(dx)
+    }
+
+    /// Runs `work` on contiguous shares of the examples, one per thread:
+    /// examples are independent, so the bits do not depend on the split.
+    private func performOverExamples(_ work: ExampleWork) {
+        WorkerPool.shared.perform(work, parts: max(1, min(work.count, WorkerPool.shared.threadCount)))
+    }
+
+    private struct ExampleWork: ParallelWork {
+        enum Pass {
+            case forward(UnsafePointer<Float>)
+            case backward(UnsafePointer<Float>)
+        }
+        let layer: MaxPool
+        let pass: Pass
+        let count: Int
+
+        func perform(part: Int, of parts: Int) {
+            let share = (part * count / parts)..<((part + 1) * count / parts)
+            switch pass {
+            case .forward(let input): layer.pool(input, examples: share)
+            case .backward(let outputGradient): layer.unpool(outputGradient, examples: share)
+            }
+        }
     }
 }
 

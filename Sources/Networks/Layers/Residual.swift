@@ -37,13 +37,31 @@ final class Residual: Layer, ActivationPatternLayer {
         ensureCapacity(&inputGradient, batchCapacity * inputSize)
     }
 
+    /// The main branch's last layer when it can add the shortcut and apply
+    /// the ReLU in its own output pass (a batch norm without a ReLU; not
+    /// while the pattern is frozen), saving a pass over the activations.
+    private var fusedSum: BatchNorm? {
+        guard frozenPattern == nil, let last = main.last as? BatchNorm, !last.appliesReLU else { return nil }
+        return last
+    }
+
+    /// Where the last forward pass left the block's output.
+    private var lastOutput: UnsafePointer<Float>?
+
     func forward(_ input: UnsafePointer<Float>, count: Int, mode: Mode) -> UnsafePointer<Float> {
-        var a = input
-        for layer in main { a = layer.forward(a, count: count, mode: mode) }
+        lastCount = count
         var b = input
         for layer in shortcut { b = layer.forward(b, count: count, mode: mode) }
+        var a = input
+        if let last = fusedSum {
+            for index in 0..<(main.count - 1) { a = main[index].forward(a, count: count, mode: mode) }
+            let y = last.forward(a, count: count, mode: mode, addingThenReLU: b)
+            lastOutput = y
+            return y
+        }
+        for layer in main { a = layer.forward(a, count: count, mode: mode) }
         let y = output!.pointer
-        lastCount = count
+        lastOutput = UnsafePointer(y)
         if let frozenPattern {
             precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
             let p = frozenPattern.pointer
@@ -61,7 +79,7 @@ final class Residual: Layer, ActivationPatternLayer {
 
     func freezePattern() {
         let pattern = FloatBuffer(count: max(lastCount * size, 1))
-        let y = output!.pointer
+        let y = lastOutput!
         for i in 0..<(lastCount * size) { pattern.pointer[i] = y[i] > 0 ? 1 : 0 }
         frozenPattern = pattern
         frozenCount = lastCount
@@ -75,7 +93,7 @@ final class Residual: Layer, ActivationPatternLayer {
             let p = frozenPattern.pointer
             for i in 0..<(count * size) { g[i] = p[i] != 0 ? outputGradient[i] : 0 }
         } else {
-            let y = output!.pointer
+            let y = lastOutput!
             for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
         }
         var da: UnsafePointer<Float>? = UnsafePointer(g)

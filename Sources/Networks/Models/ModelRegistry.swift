@@ -64,8 +64,8 @@ func convolutionStack(_ plan: [String], input: FeatureShape, batchNorm: Bool, co
         index += 1
         let name = names(index)
         layers.append(Convolution(name: name, inputs: shape.channels, outputs: width, kernel: 3, padding: 1, bias: convBias))
-        if batchNorm { layers.append(BatchNorm(name: name + ".bn", channels: width)) }
-        layers.append(ReLU(name: name + ".relu"))
+        // Batch norm and the ReLU after it run as one layer (one pass over the activations).
+        layers.append(batchNorm ? BatchNorm(name: name + ".bn", channels: width, relu: true) : ReLU(name: name + ".relu"))
         shape = FeatureShape(channels: width, height: shape.height, width: shape.width)
     }
     return (layers, shape)

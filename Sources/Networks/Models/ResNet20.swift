@@ -18,8 +18,7 @@ extension ModelDescriptor {
 func cifarResNet(blocksPerStage: Int, widths: [Int], input: FeatureShape, classes: Int) throws -> [Layer] {
     var layers: [Layer] = [
         Convolution(name: "conv", inputs: input.channels, outputs: widths[0], kernel: 3, padding: 1, bias: false),
-        BatchNorm(name: "conv.bn", channels: widths[0]),
-        ReLU(name: "conv.relu"),
+        BatchNorm(name: "conv.bn", channels: widths[0], relu: true),
     ]
     var channels = widths[0]
     for (stage, width) in widths.enumerated() {
@@ -28,8 +27,7 @@ func cifarResNet(blocksPerStage: Int, widths: [Int], input: FeatureShape, classe
             let stride = (stage > 0 && block == 0) ? 2 : 1
             let main: [Layer] = [
                 Convolution(name: name + ".conv1", inputs: channels, outputs: width, kernel: 3, stride: stride, padding: 1, bias: false),
-                BatchNorm(name: name + ".bn1", channels: width),
-                ReLU(name: name + ".relu1"),
+                BatchNorm(name: name + ".bn1", channels: width, relu: true),
                 Convolution(name: name + ".conv2", inputs: width, outputs: width, kernel: 3, padding: 1, bias: false),
                 BatchNorm(name: name + ".bn2", channels: width),
             ]
