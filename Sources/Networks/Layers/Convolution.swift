@@ -101,10 +101,10 @@ final class Convolution: Layer {
     }
 
     private func prepare(_ lane: Lane) {
-        let groupPixels = groupSize * outShape.planeSize
-        ensureCapacity(&lane.columns, taps * groupPixels)
-        ensureCapacity(&lane.columnGradient, taps * groupPixels)
-        ensureCapacity(&lane.outputs, groupSize > 1 ? outputChannels * groupPixels : 0)
+        let ld = groupLeadingDimension
+        ensureCapacity(&lane.columns, taps * ld)
+        ensureCapacity(&lane.columnGradient, taps * ld)
+        ensureCapacity(&lane.outputs, groupSize > 1 ? outputChannels * ld : 0)
     }
 
     /// At least `count` lanes, sized for the prepared shape (grows only when
@@ -133,7 +133,16 @@ final class Convolution: Layer {
     private func groupCount(_ count: Int) -> Int { (count + groupSize - 1) / groupSize }
 
     /// Distance between rows of a group's side-by-side matrices.
-    private var groupLeadingDimension: Int { groupSize * outShape.planeSize }
+    /// How far apart the rows of a group's column matrix (and its gathered
+    /// outputs) lie: the group's pixels, moved off multiples of 64 floats.
+    /// At such strides a GEMM's rows fall into the same L1 sets, so it packs
+    /// the matrix instead of reading it in place (`GEMMPlan.canReadInPlace`):
+    /// 32×32 and 16×16 images (1024, 256 pixels) cost a copy per forward
+    /// product without the padding. The padding columns are never read.
+    private var groupLeadingDimension: Int {
+        let pixels = groupSize * outShape.planeSize
+        return pixels % 64 == 0 ? pixels + 16 : pixels
+    }
 
     /// The column matrices of `examples` side by side (rows
     /// `groupLeadingDimension` apart), or a single pointwise example's input,
