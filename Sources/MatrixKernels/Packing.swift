@@ -116,6 +116,28 @@ private func packTransposedPanel(_ source: UnsafePointer<Float>, columnStride: I
                                  into out: UnsafeMutablePointer<Float>) {
     let nr = Blocking.nr
     var p = 0
+    // 16 × 16 blocks with 512-bit registers (64 shuffles move 256 floats).
+    if Blocking.wideTile {
+        while p + 16 <= depth {
+            for j in stride(from: 0, to: nr, by: 16) {
+                let column = source + j * columnStride + p
+                @inline(__always) func load(_ l: Int) -> SIMD16<Float> {
+                    UnsafeRawPointer(column + l * columnStride).loadUnaligned(as: SIMD16<Float>.self)
+                }
+                let t = transposed16((load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7),
+                                      load(8), load(9), load(10), load(11), load(12), load(13), load(14), load(15)))
+                let row = UnsafeMutableRawPointer(out + p * nr + j)
+                let step = nr * MemoryLayout<Float>.stride
+                withUnsafeBytes(of: t) { rows in
+                    for q in 0..<16 {
+                        row.storeBytes(of: rows.loadUnaligned(fromByteOffset: q * 64, as: SIMD16<Float>.self),
+                                       toByteOffset: q * step, as: SIMD16<Float>.self)
+                    }
+                }
+            }
+            p += 16
+        }
+    }
     // 8 × 8 blocks: 24 two-source shuffles move 64 floats (see `transposed8x8`).
     while p + 8 <= depth {
         for j in stride(from: 0, to: nr, by: 8) {
