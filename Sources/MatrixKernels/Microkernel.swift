@@ -109,11 +109,14 @@ func microkernel<V: SIMD>(
 private func storeRow<V: SIMD>(_ v: V, to c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float)
 where V.Scalar == Float {
     let raw = UnsafeMutableRawPointer(c)
+    // x · 1 == x for every float, so alpha == 1 (every trainer product)
+    // skips the multiplication and keeps the bits.
+    let scaled = alpha == 1 ? v : v * alpha
     if beta == 0 {
-        raw.storeBytes(of: v * alpha, as: V.self)
+        raw.storeBytes(of: scaled, as: V.self)
     } else {
         let old = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-        raw.storeBytes(of: v * alpha + old * beta, as: V.self)
+        raw.storeBytes(of: beta == 1 ? scaled + old : scaled + old * beta, as: V.self)
     }
 }
 
