@@ -10,7 +10,7 @@ TICKET_DATA ?=
 
 CI_SWEEP   := .build/ci-sweep
 
-.PHONY: all setup build test test-slurm check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse bench-check bench-check-baseline callgrind-build clean
+.PHONY: all setup build test test-slurm check-baseline baseline bench reproduce bench-gemm data verify-data bench-data bench-train bench-sparse bench-check bench-check-baseline check-portable callgrind-build clean
 
 all: build
 
@@ -109,6 +109,11 @@ callgrind-build: setup
 
 bench-check: callgrind-build
 	scripts/bench-check.sh
+
+# The native build (AVX-512 where the host has it) and the AVX2 build above
+# must give byte-identical tables: no result depends on the instruction set.
+check-portable: build callgrind-build
+	scripts/check-portable.sh
 
 # Rewrites the committed baseline after an intended change (say why in the commit).
 bench-check-baseline: callgrind-build
