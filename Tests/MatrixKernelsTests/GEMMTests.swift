@@ -83,7 +83,7 @@ final class GEMMTests: XCTestCase {
         // Ragged edges of every kernel width (1…33 columns), one and several
         // K slices (k > 320), small and packed paths, both orientations.
         let shapes = [(6, 32, 7), (13, 31, 300), (5, 17, 321), (64, 25, 100), (7, 9, 650), (129, 33, 65),
-                      (60, 10, 100), (10, 100, 60), (150, 70, 700), (31, 300, 64)]
+                      (60, 10, 100), (10, 100, 60), (150, 70, 700), (31, 300, 64), (100, 160, 333)]
         for (index, (m, n, k)) in shapes.enumerated() {
             for (transA, transB) in Self.transposes {
                 let alpha: Float = [1, 0.5][index % 2], beta: Float = [0, 1, 0.25][index % 3]
