@@ -52,6 +52,16 @@ func packA(_ a: StridedMatrix, row: Int, rows: Int, column: Int, depth: Int,
         if a.columnStride == 1 && panelRows == mr {
             packRowPanel(a.offset(row: row + panelStart, column: column), rowStride: a.rowStride, depth: depth,
                          into: out)
+        } else if a.rowStride == 1 && panelRows == mr {
+            // A transposed (Wᵀ in an input gradient): each depth step's MR
+            // (= 6) values are contiguous, copied as 4 + 2.
+            let source = a.offset(row: row + panelStart, column: column)
+            for p in 0..<depth {
+                let from = UnsafeRawPointer(source + p * a.columnStride), to = UnsafeMutableRawPointer(out + p * mr)
+                to.storeBytes(of: from.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                to.storeBytes(of: from.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16,
+                              as: SIMD2<Float>.self)
+            }
         } else {
             packStridedPanel(a.offset(row: row + panelStart, column: column), lanes: panelRows, width: mr,
                              depth: depth, laneStride: a.rowStride, depthStride: a.columnStride, into: out)
