@@ -423,8 +423,40 @@ private struct SparseGradientJob: PoolJob {
             while p + lanes <= range.upperBound {
                 // One group's block, then the other's: 16 transposed vectors
                 // live at a time (no spills), the two chains still overlap.
-                aOne.chain(&sumOne, from: p, sourcesOne.block(at: p))
-                aTwo.chain(&sumTwo, from: p, sourcesTwo.block(at: p))
+                let x = sourcesOne.block(at: p)
+                sumOne = sumOne.addingProduct(aOne.values(at: p), x.0)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 1), x.1)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 2), x.2)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 3), x.3)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 4), x.4)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 5), x.5)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 6), x.6)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 7), x.7)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 8), x.8)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 9), x.9)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 10), x.10)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 11), x.11)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 12), x.12)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 13), x.13)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 14), x.14)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 15), x.15)
+                let y = sourcesTwo.block(at: p)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p), y.0)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 1), y.1)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 2), y.2)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 3), y.3)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 4), y.4)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 5), y.5)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 6), y.6)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 7), y.7)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 8), y.8)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 9), y.9)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 10), y.10)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 11), y.11)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 12), y.12)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 13), y.13)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 14), y.14)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 15), y.15)
                 p += lanes
             }
             if p < range.upperBound && p + lanes <= readableDepth {
@@ -534,19 +566,6 @@ private struct LaneRows {
         let one = SIMD16<Float>(repeating: first[p &* depthStride])
         guard mixed else { return one }
         return one.replacing(with: SIMD16(repeating: second[p &* depthStride]), where: secondLanes)
-    }
-
-    /// sum += A(p + q) · x.q for q = 0 ..< 16, in order.
-    @inline(__always)
-    func chain(_ sum: inout SIMD16<Float>, from p: Int, _ x: Vectors16) {
-        sum = sum.addingProduct(values(at: p), x.0); sum = sum.addingProduct(values(at: p &+ 1), x.1)
-        sum = sum.addingProduct(values(at: p &+ 2), x.2); sum = sum.addingProduct(values(at: p &+ 3), x.3)
-        sum = sum.addingProduct(values(at: p &+ 4), x.4); sum = sum.addingProduct(values(at: p &+ 5), x.5)
-        sum = sum.addingProduct(values(at: p &+ 6), x.6); sum = sum.addingProduct(values(at: p &+ 7), x.7)
-        sum = sum.addingProduct(values(at: p &+ 8), x.8); sum = sum.addingProduct(values(at: p &+ 9), x.9)
-        sum = sum.addingProduct(values(at: p &+ 10), x.10); sum = sum.addingProduct(values(at: p &+ 11), x.11)
-        sum = sum.addingProduct(values(at: p &+ 12), x.12); sum = sum.addingProduct(values(at: p &+ 13), x.13)
-        sum = sum.addingProduct(values(at: p &+ 14), x.14); sum = sum.addingProduct(values(at: p &+ 15), x.15)
     }
 }
 
