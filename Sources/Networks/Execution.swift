@@ -31,7 +31,7 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 /// lines sit between the measured densities, as a random mask of "1/4"
 /// keeps a little more or less than exactly 1/4.
 enum SparseCrossover {
-    static let maximumGradientDensity = 0.1875
+    static let maximumGradientDensity = 0.09375
 
     /// 3/8 for a dense layer's `[out, in]` matrix, 3/16 for a convolution's kernels.
     static func maximumProductDensity(shape: [Int]) -> Double { shape.count == 2 ? 0.375 : 0.1875 }
