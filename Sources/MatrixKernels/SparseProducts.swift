@@ -345,38 +345,64 @@ private struct SparseGradientJob: PoolJob {
         let first = part * total / parts, last = (part + 1) * total / parts
         var r = 0
         while r < kept.rows && kept.rowStarts[r + 1] <= first { r += 1 }
-        // Groups of up to 16 entries of one row; along rows, two at a time
-        // (two independent FMA chains).
-        var pending: (row: Int, entries: Range<Int>)?
-        while r < kept.rows && kept.rowStarts[r] < last {
-            let entries = kept.entries(ofRow: r)
-            var t = max(first, entries.lowerBound)
-            let end = min(last, entries.upperBound)
-            while t < end {
-                let group = (row: r, entries: t..<min(end, t + lanes))
-                if bDepthStride != 1 {
-                    gradient(row: r, entries: group.entries)
-                } else if let waiting = pending {
-                    gradientAlongRows(waiting, group, pair: true)
-                    pending = nil
-                } else {
-                    pending = group
+        if bDepthStride != 1 {
+            while r < kept.rows && kept.rowStarts[r] < last {
+                let entries = kept.entries(ofRow: r)
+                var t = max(first, entries.lowerBound)
+                let end = min(last, entries.upperBound)
+                while t < end {
+                    gradient(row: r, entries: t..<min(end, t + lanes))
+                    t += lanes
                 }
-                t += lanes
+                r += 1
             }
-            r += 1
+            return
+        }
+        // Groups of up to 16 consecutive entries from at most two rows (a
+        // row's last few entries share a group with the next row's first),
+        // two groups at a time (two independent FMA chains).
+        var pending: EntryGroup?
+        var t = first
+        while t < last {
+            while kept.rowStarts[r + 1] <= t { r += 1 }
+            var end = min(t + lanes, last, kept.rowStarts[r + 1])
+            var second = r
+            if end < min(t + lanes, last) {
+                // Row r ends inside the group: continue with the next non-empty row.
+                second = r + 1
+                while kept.rowStarts[second + 1] == kept.rowStarts[second] { second += 1 }
+                end = min(t + lanes, last, kept.rowStarts[second + 1])
+            }
+            let group = EntryGroup(entries: t..<end, firstRow: r, secondRow: second,
+                                   split: min(end, kept.rowStarts[r + 1]) - t)
+            if let waiting = pending {
+                gradientAlongRows(waiting, group, pair: true)
+                pending = nil
+            } else {
+                pending = group
+            }
+            t = end
         }
         if let waiting = pending { gradientAlongRows(waiting, waiting, pair: false) }
     }
 
-    /// Two groups of up to 16 kept entries (one lane each) when B's rows are
-    /// contiguous along the depth (Xᵀ, or a column matrix): 16 × 16 blocks of
-    /// B are loaded as rows and transposed in registers, cheaper than
-    /// gathering each value. With `pair` false the second group is the
-    /// first and is not stored twice.
+    /// Up to 16 consecutive kept entries, one lane each: lanes below `split`
+    /// in `firstRow`, the others in `secondRow`.
+    struct EntryGroup {
+        let entries: Range<Int>
+        let firstRow: Int, secondRow: Int
+        let split: Int
+
+        func row(ofLane l: Int) -> Int { l < split ? firstRow : secondRow }
+    }
+
+    /// Two groups of kept entries when B's rows are contiguous along the
+    /// depth (Xᵀ, or a column matrix): 16 × 16 blocks of B are loaded as rows
+    /// and transposed in registers, cheaper than gathering each value. Each
+    /// lane's A value is its row's (a blend when the group spans two rows).
+    /// With `pair` false the second group is the first and is not stored twice.
     @inline(__always)
-    private func gradientAlongRows(_ one: (row: Int, entries: Range<Int>), _ two: (row: Int, entries: Range<Int>),
-                                   pair: Bool) {
+    private func gradientAlongRows(_ one: EntryGroup, _ two: EntryGroup, pair: Bool) {
         let indices = kept.columnIndices
         // Spare lanes repeat the last entry: read, never stored.
         @inline(__always) func sources(_ entries: Range<Int>) -> SourceRows {
@@ -387,23 +413,50 @@ private struct SparseGradientJob: PoolJob {
                                      row(8), row(9), row(10), row(11), row(12), row(13), row(14), row(15)))
         }
         let sourcesOne = sources(one.entries), sourcesTwo = sources(two.entries)
-        let aOne = a + one.row * aRowStride, aTwo = a + two.row * aRowStride
+        let aOne = LaneRows(a: a, stride: aRowStride, depthStride: aDepthStride, group: one)
+        let aTwo = LaneRows(a: a, stride: aRowStride, depthStride: aDepthStride, group: two)
         var totalOne = Vector(), totalTwo = Vector()
         for slice in 0..<slicing.count {
             let range = slicing.range(slice, depth: depth)
             var sumOne = Vector(), sumTwo = Vector()
             var p = range.lowerBound
             while p + lanes <= range.upperBound {
+                // One group's block, then the other's: 16 transposed vectors
+                // live at a time (no spills), the two chains still overlap.
                 let x = sourcesOne.block(at: p)
+                sumOne = sumOne.addingProduct(aOne.values(at: p), x.0)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 1), x.1)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 2), x.2)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 3), x.3)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 4), x.4)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 5), x.5)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 6), x.6)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 7), x.7)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 8), x.8)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 9), x.9)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 10), x.10)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 11), x.11)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 12), x.12)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 13), x.13)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 14), x.14)
+                sumOne = sumOne.addingProduct(aOne.values(at: p &+ 15), x.15)
                 let y = sourcesTwo.block(at: p)
-                @inline(__always) func step(_ q: Int, _ xq: Vector, _ yq: Vector) {
-                    sumOne = sumOne.addingProduct(Vector(repeating: aOne[(p &+ q) &* aDepthStride]), xq)
-                    sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[(p &+ q) &* aDepthStride]), yq)
-                }
-                step(0, x.0, y.0); step(1, x.1, y.1); step(2, x.2, y.2); step(3, x.3, y.3)
-                step(4, x.4, y.4); step(5, x.5, y.5); step(6, x.6, y.6); step(7, x.7, y.7)
-                step(8, x.8, y.8); step(9, x.9, y.9); step(10, x.10, y.10); step(11, x.11, y.11)
-                step(12, x.12, y.12); step(13, x.13, y.13); step(14, x.14, y.14); step(15, x.15, y.15)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p), y.0)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 1), y.1)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 2), y.2)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 3), y.3)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 4), y.4)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 5), y.5)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 6), y.6)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 7), y.7)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 8), y.8)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 9), y.9)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 10), y.10)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 11), y.11)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 12), y.12)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 13), y.13)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 14), y.14)
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ 15), y.15)
                 p += lanes
             }
             if p < range.upperBound && p + lanes <= readableDepth {
@@ -413,9 +466,9 @@ private struct SparseGradientJob: PoolJob {
                     withUnsafeBytes(of: y) { yRaw in
                         let xs = xRaw.baseAddress!, ys = yRaw.baseAddress!
                         for q in 0..<(range.upperBound - p) {
-                            sumOne = sumOne.addingProduct(Vector(repeating: aOne[(p &+ q) &* aDepthStride]),
+                            sumOne = sumOne.addingProduct(aOne.values(at: p &+ q),
                                                           xs.loadUnaligned(fromByteOffset: q * 64, as: Vector.self))
-                            sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[(p &+ q) &* aDepthStride]),
+                            sumTwo = sumTwo.addingProduct(aTwo.values(at: p &+ q),
                                                           ys.loadUnaligned(fromByteOffset: q * 64, as: Vector.self))
                         }
                     }
@@ -423,8 +476,8 @@ private struct SparseGradientJob: PoolJob {
                 p = range.upperBound
             }
             while p < range.upperBound {
-                sumOne = sumOne.addingProduct(Vector(repeating: aOne[p * aDepthStride]), sourcesOne.column(p))
-                sumTwo = sumTwo.addingProduct(Vector(repeating: aTwo[p * aDepthStride]), sourcesTwo.column(p))
+                sumOne = sumOne.addingProduct(aOne.values(at: p), sourcesOne.column(p))
+                sumTwo = sumTwo.addingProduct(aTwo.values(at: p), sourcesTwo.column(p))
                 p += 1
             }
             if slice == 0 && !accumulate {
@@ -443,17 +496,19 @@ private struct SparseGradientJob: PoolJob {
     }
 
     @inline(__always)
-    private func stored(_ group: (row: Int, entries: Range<Int>)) -> Vector {
-        let out = g + group.row * kept.columns
+    private func stored(_ group: EntryGroup) -> Vector {
         var v = Vector()
-        for l in 0..<group.entries.count { v[l] = out[Int(kept.columnIndices[group.entries.lowerBound + l])] }
+        for l in 0..<group.entries.count {
+            v[l] = g[group.row(ofLane: l) * kept.columns + Int(kept.columnIndices[group.entries.lowerBound + l])]
+        }
         return v
     }
 
     @inline(__always)
-    private func store(_ v: Vector, _ group: (row: Int, entries: Range<Int>)) {
-        let out = g + group.row * kept.columns
-        for l in 0..<group.entries.count { out[Int(kept.columnIndices[group.entries.lowerBound + l])] = v[l] }
+    private func store(_ v: Vector, _ group: EntryGroup) {
+        for l in 0..<group.entries.count {
+            g[group.row(ofLane: l) * kept.columns + Int(kept.columnIndices[group.entries.lowerBound + l])] = v[l]
+        }
     }
 
     /// Up to 16 kept entries of row r, one lane each.
@@ -484,6 +539,33 @@ private struct SparseGradientJob: PoolJob {
                 out[index] = adding ? sum[l] + out[index] : sum[l]
             }
         }
+    }
+}
+
+/// The A rows of a gradient's entry group, lane by lane: its first row
+/// below the split, its second from there.
+private struct LaneRows {
+    let first: UnsafePointer<Float>, second: UnsafePointer<Float>
+    let depthStride: Int
+    let secondLanes: SIMDMask<SIMD16<Int32>>
+    let mixed: Bool
+
+    @inline(__always)
+    init(a: UnsafePointer<Float>, stride: Int, depthStride: Int, group: SparseGradientJob.EntryGroup) {
+        first = a + group.firstRow * stride
+        second = a + group.secondRow * stride
+        self.depthStride = depthStride
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        secondLanes = lane .>= SIMD16(repeating: Int32(group.split))
+        mixed = group.firstRow != group.secondRow
+    }
+
+    /// Each lane's A at depth p.
+    @inline(__always)
+    func values(at p: Int) -> SIMD16<Float> {
+        let one = SIMD16<Float>(repeating: first[p &* depthStride])
+        guard mixed else { return one }
+        return one.replacing(with: SIMD16(repeating: second[p &* depthStride]), where: secondLanes)
     }
 }
 

@@ -1,3 +1,4 @@
+import CTargetFeatures
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -75,19 +76,26 @@ private func transposeInQuads(_ x: UnsafePointer<Float>, rows: Int, columns: Int
     for r in wholeRows..<rows { for c in 0..<columns { y[c * ldy + r] = x[r * ld + c] } }
 }
 
+/// Whether the code is built for AVX-512 (a constant that folds at compile time).
+@inline(__always) private var hasAVX512: Bool { TICKET_VECTOR_BITS >= 512 }
+
 typealias Vector16 = SIMD16<Float>
 typealias Vectors16 = (Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16,
                        Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16)
 
 #if arch(x86_64)
 // The 16 × 16 transpose (lane i of result q is lane q of row i) in
-// AVX-512's 64 two-source shuffles; written as SIMD lane picks, LLVM made
-// about three times as many. Needs AVX-512 at run time (`-target-cpu native`
-// on this project's hosts).
+// AVX-512's 64 two-source shuffles when the code is built for AVX-512
+// (`CTargetFeatures`); written as SIMD lane picks, LLVM made about three
+// times as many.
 @inline(__always) private func lo(_ a: Vector16, _ b: Vector16) -> Vector16 { _mm512_unpacklo_ps(a, b) }
 @inline(__always) private func hi(_ a: Vector16, _ b: Vector16) -> Vector16 { _mm512_unpackhi_ps(a, b) }
-@inline(__always) private func lo2(_ a: Vector16, _ b: Vector16) -> Vector16 { _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b))) }
-@inline(__always) private func hi2(_ a: Vector16, _ b: Vector16) -> Vector16 { _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b))) }
+@inline(__always) private func lo2(_ a: Vector16, _ b: Vector16) -> Vector16 {
+    _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+}
+@inline(__always) private func hi2(_ a: Vector16, _ b: Vector16) -> Vector16 {
+    _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)))
+}
 // Quads 0 and 2 (or 1 and 3) of a, then of b; literal index vectors (a
 // global constant would be a lazy global, checked at every use).
 @inline(__always) private func even4(_ a: Vector16, _ b: Vector16) -> Vector16 {
@@ -102,6 +110,7 @@ typealias Vectors16 = (Vector16, Vector16, Vector16, Vector16, Vector16, Vector1
 /// The 16 × 16 transpose: lane i of result q is lane q of row i.
 @inline(__always)
 func transposed16(_ r: Vectors16) -> Vectors16 {
+    guard hasAVX512 else { return transposedElementwise(r) }
     let t0 = lo(r.0, r.1), t1 = hi(r.0, r.1), t2 = lo(r.2, r.3), t3 = hi(r.2, r.3)
     let t4 = lo(r.4, r.5), t5 = hi(r.4, r.5), t6 = lo(r.6, r.7), t7 = hi(r.6, r.7)
     let t8 = lo(r.8, r.9), t9 = hi(r.8, r.9), t10 = lo(r.10, r.11), t11 = hi(r.10, r.11)
@@ -120,10 +129,12 @@ func transposed16(_ r: Vectors16) -> Vectors16 {
             odd4(v4, v12), odd4(v5, v13), odd4(v6, v14), odd4(v7, v15))
 }
 #else
-/// The 16 × 16 transpose: lane i of result q is lane q of row i. Four rounds
-/// of butterflies, one per bit of the index.
 @inline(__always)
-func transposed16(_ rows: Vectors16) -> Vectors16 {
+func transposed16(_ rows: Vectors16) -> Vectors16 { transposedElementwise(rows) }
+#endif
+
+/// `transposed16` element by element, without AVX-512.
+private func transposedElementwise(_ rows: Vectors16) -> Vectors16 {
     var out = rows
     withUnsafeBytes(of: rows) { source in
         withUnsafeMutableBytes(of: &out) { target in
@@ -133,4 +144,3 @@ func transposed16(_ rows: Vectors16) -> Vectors16 {
     }
     return out
 }
-#endif

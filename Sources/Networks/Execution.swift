@@ -25,13 +25,14 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 /// (never timing), so a configuration always computes the same way.
 ///
 /// Chosen from `make bench-sparse` (see the README): a dense layer's sparse
-/// products beat the GEMM at 1/4 and lose at 1/2, while the weight
-/// gradient's register transposes lose to the GEMM at 1/4 and win at 1/8;
-/// a convolution's sparse products lose at 1/4 on 64 and 512 channels. The
-/// lines sit between the measured densities, as a random mask of "1/4"
-/// keeps a little more or less than exactly 1/4.
+/// products beat its GEMMs at 1/4 and lose at 1/2; a convolution's lose at
+/// 1/4 on 64 and 512 channels and win at 1/8. The weight gradient's
+/// register transposes cost about four shuffles per 16 multiply-adds, so
+/// beside sparse products the GEMM's dW was faster at 1/8 and slower at
+/// 1/16. Each line sits between two measured densities, as a random mask
+/// of "1/4" keeps a little more or less than exactly 1/4.
 enum SparseCrossover {
-    static let maximumGradientDensity = 0.1875
+    static let maximumGradientDensity = 0.09375
 
     /// 3/8 for a dense layer's `[out, in]` matrix, 3/16 for a convolution's kernels.
     static func maximumProductDensity(shape: [Int]) -> Double { shape.count == 2 ? 0.375 : 0.1875 }

@@ -101,10 +101,11 @@ public final class Optimizer {
                 }
             }
             // Masked entries (weight and state) become +0 in the same pass
-            // that updates the rest; an unmasked tensor skips the mask. On
-            // the sparse path only the kept entries are visited (the others
-            // are +0 already).
-            let sparse = tensor.usesSparseProducts
+            // that updates the rest; an unmasked tensor skips the mask. With
+            // a sparse weight gradient only the kept entries are visited (the
+            // others are +0 already): one by one, which beats the vectorised
+            // masked pass only when few are kept, as a sparse gradient's are.
+            let sparse = tensor.usesSparseGradient
             let keep = sparse || tensor.maskIsFull ? nil : tensor.maskBuffer.map { UnsafePointer($0.pointer) }
             let update = TensorUpdate(configuration: c, w: w, g: g, keep: keep, kept: sparse ? tensor.keptRows : nil,
                                       first: slots.first?.pointer, second: slots.count > 1 ? slots[1].pointer : nil,

@@ -107,9 +107,8 @@ public final class Parameter {
     /// Entries the mask keeps (all entries for unmasked tensors).
     public var unmaskedCount: Int { keptCount }
 
-    /// Whether the layers' forward and input-gradient products (and the
-    /// optimizer, and |∂L/∂w| accumulation) work on the kept entries only,
-    /// by `execution` and `SparseCrossover`.
+    /// Whether the layers' forward and input-gradient products work on the
+    /// kept entries only, by `execution` and `SparseCrossover`.
     var usesSparseProducts: Bool {
         guard isPrunable else { return false }
         switch execution {
@@ -120,7 +119,8 @@ public final class Parameter {
     }
 
     /// Whether the layers compute the weight gradient at the kept entries
-    /// only (else with the GEMM, then masked): a subset of `usesSparseProducts`.
+    /// only (else with the GEMM, then masked), and the optimizer step and
+    /// |∂L/∂w| accumulation visit only those: a subset of `usesSparseProducts`.
     var usesSparseGradient: Bool {
         usesSparseProducts && (execution == .sparse || SparseCrossover.prefersSparseGradient(density: density))
     }
@@ -137,11 +137,11 @@ public final class Parameter {
     }
 
     /// Adds |∂L/∂w| to `sums` entry by entry (the data-dependent criterion's
-    /// Σ|g|); on the sparse path only at kept entries, as the others are 0.
+    /// Σ|g|); with a sparse gradient only at kept entries, as the others are 0.
     public func addAbsoluteGradients(to sums: UnsafeMutableBufferPointer<Float>) {
         precondition(sums.count == gradient.count, "\(name): \(sums.count) sums for \(gradient.count) gradients")
         let g = gradient.pointer, s = sums.baseAddress!
-        if usesSparseProducts {
+        if usesSparseGradient {
             let kept = keptRows
             for r in 0..<kept.rows {
                 let base = r * kept.columns

@@ -140,12 +140,16 @@ final class SparseExecutionTests: XCTestCase {
         XCTAssertFalse(tensor.usesSparseGradient, "its weight gradient is not")
         tensor.mask = (0..<400).map { $0 % 8 == 0 ? 1 : 0 }
         XCTAssertTrue(tensor.usesSparseProducts, "1/8 is below the crossover")
-        XCTAssertTrue(tensor.usesSparseGradient, "1/8 is below the gradient's crossover")
+        XCTAssertFalse(tensor.usesSparseGradient, "1/8 is above the gradient's crossover")
+        tensor.mask = (0..<400).map { $0 % 16 == 0 ? 1 : 0 }
+        XCTAssertTrue(tensor.usesSparseGradient, "1/16 is below it")
         let kernels = Parameter(name: "k", kind: .weight, shape: [4, 4, 3, 3])
         kernels.mask = (0..<144).map { $0 % 4 == 0 ? 1 : 0 }
         XCTAssertFalse(kernels.usesSparseProducts, "a convolution stays dense at 1/4")
         kernels.mask = (0..<144).map { $0 % 8 == 0 ? 1 : 0 }
-        XCTAssertTrue(kernels.usesSparseProducts && kernels.usesSparseGradient, "and is sparse at 1/8")
+        XCTAssertTrue(kernels.usesSparseProducts && !kernels.usesSparseGradient, "its products are sparse at 1/8")
+        kernels.mask = (0..<144).map { $0 % 16 == 0 ? 1 : 0 }
+        XCTAssertTrue(kernels.usesSparseGradient, "and all of it at 1/16")
         tensor.execution = .dense
         XCTAssertFalse(tensor.usesSparseProducts)
         tensor.execution = .sparse
