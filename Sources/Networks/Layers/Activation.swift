@@ -23,13 +23,11 @@ final class ReLU: Layer, ActivationPatternLayer {
         lastCount = count
         if let frozenPattern {
             precondition(count == lastFrozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
-            let p = frozenPattern.pointer
             // The frozen unit is linear: negative inputs pass where the unit was on.
-            for i in 0..<(count * size) { y[i] = p[i] != 0 ? input[i] : 0 }
+            Elementwise.perform(.keep(input, pattern: frozenPattern.pointer, into: y), count: count * size)
             return UnsafePointer(y)
         }
-        // `< 0`, not `> 0`: NaN must pass through, so a diverged run shows in its loss.
-        for i in 0..<(count * size) { y[i] = input[i] < 0 ? 0 : input[i] }
+        Elementwise.perform(.relu(input, into: y), count: count * size)
         return UnsafePointer(y)
     }
 
@@ -37,13 +35,11 @@ final class ReLU: Layer, ActivationPatternLayer {
         guard needsInputGradient else { return nil }
         let dx = inputGradient!.pointer
         if let frozenPattern {
-            let p = frozenPattern.pointer
-            for i in 0..<(count * size) { dx[i] = p[i] != 0 ? outputGradient[i] : 0 }
+            Elementwise.perform(.keep(outputGradient, pattern: frozenPattern.pointer, into: dx), count: count * size)
             return UnsafePointer(dx)
         }
         // The output is positive exactly where the input was.
-        let y = output!.pointer
-        for i in 0..<(count * size) { dx[i] = y[i] > 0 ? outputGradient[i] : 0 }
+        Elementwise.perform(.gate(outputGradient, onWherePositive: output!.pointer, into: dx), count: count * size)
         return UnsafePointer(dx)
     }
 

@@ -64,11 +64,10 @@ final class Residual: Layer, ActivationPatternLayer {
         lastOutput = UnsafePointer(y)
         if let frozenPattern {
             precondition(count == frozenCount, "\(name): a frozen pattern applies to the batch it was recorded on")
-            let p = frozenPattern.pointer
-            for i in 0..<(count * size) { y[i] = p[i] != 0 ? a[i] + b[i] : 0 }
+            Elementwise.perform(.keepSum(a, b, pattern: frozenPattern.pointer, into: y), count: count * size)
             return UnsafePointer(y)
         }
-        for i in 0..<(count * size) { let s = a[i] + b[i]; y[i] = s < 0 ? 0 : s }
+        Elementwise.perform(.sumThenReLU(a, b, into: y), count: count * size)
         return UnsafePointer(y)
     }
 
@@ -90,11 +89,9 @@ final class Residual: Layer, ActivationPatternLayer {
     func backward(_ outputGradient: UnsafePointer<Float>, count: Int, needsInputGradient: Bool) -> UnsafePointer<Float>? {
         let g = sumGradient!.pointer
         if let frozenPattern {
-            let p = frozenPattern.pointer
-            for i in 0..<(count * size) { g[i] = p[i] != 0 ? outputGradient[i] : 0 }
+            Elementwise.perform(.keep(outputGradient, pattern: frozenPattern.pointer, into: g), count: count * size)
         } else {
-            let y = lastOutput!
-            for i in 0..<(count * size) { g[i] = y[i] > 0 ? outputGradient[i] : 0 }
+            Elementwise.perform(.gate(outputGradient, onWherePositive: lastOutput!, into: g), count: count * size)
         }
         var da: UnsafePointer<Float>? = UnsafePointer(g)
         for index in stride(from: main.count - 1, through: 0, by: -1) {
@@ -106,7 +103,7 @@ final class Residual: Layer, ActivationPatternLayer {
         }
         guard needsInputGradient, let da, let db else { return nil }
         let dx = inputGradient!.pointer
-        for i in 0..<(count * inputSize) { dx[i] = da[i] + db[i] }
+        Elementwise.perform(.sum(da, db, into: dx), count: count * inputSize)
         return UnsafePointer(dx)
     }
 }
