@@ -62,11 +62,13 @@ final class RealSweepStopTests: XCTestCase {
         for (index, config) in Array(repeating: runs, count: 4).joined().enumerated() {
             let run = RunDirectory(output: stopped, config: config)
             guard !run.isComplete(for: config) else { continue }
-            // Every run trains its own dense prefix here, so each lasts long enough to be stopped
-            // inside (a shared prefix can finish a run before the signal); the tables must still
-            // equal the reference sweep, which shares them.
+            // Every run trains its own dense prefix here, on the dense path, so each lasts long
+            // enough to be stopped inside (a shared prefix, or the sparse path at low densities,
+            // can finish a run before the signal); the tables must still equal the reference
+            // sweep, which shares the prefixes and runs `auto`.
             let process = try startTicketSweep(manifestURL, into: stopped,
-                                               extra: ["--checkpoint-minutes", "0", "--no-share-dense-prefixes"])
+                                               extra: ["--checkpoint-minutes", "0", "--no-share-dense-prefixes",
+                                                       "--execution", "dense"])
             let deadline = Date().addingTimeInterval(60)
             while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: run.config.path) { usleep(2_000) }
             // A one-shot run lasts a few hundred ms here (sparse rounds and the
