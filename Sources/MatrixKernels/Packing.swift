@@ -143,17 +143,7 @@ private func packRowPanel(_ source: UnsafePointer<Float>, rowStride: Int, depth:
         // Eight floats per store, of which MR (= 6) are this column's: each
         // store's two extra lanes are overwritten by the next one, and the
         // last is stored as 4 + 2.
-        let target = UnsafeMutableRawPointer(out + p * mr)
-        let step = mr * MemoryLayout<Float>.stride
-        target.storeBytes(of: t.0, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.1, toByteOffset: step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.2, toByteOffset: 2 * step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.3, toByteOffset: 3 * step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.4, toByteOffset: 4 * step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.5, toByteOffset: 5 * step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.6, toByteOffset: 6 * step, as: SIMD8<Float>.self)
-        target.storeBytes(of: t.7.lowHalf, toByteOffset: 7 * step, as: SIMD4<Float>.self)
-        target.storeBytes(of: SIMD2(t.7[4], t.7[5]), toByteOffset: 7 * step + 16, as: SIMD2<Float>.self)
+        store(t, to: out + p * mr, rowStride: mr, lastRowIsSix: true)
         p += 8
     }
     while p < depth {
@@ -199,16 +189,7 @@ private func packTransposedPanel(_ source: UnsafePointer<Float>, columnStride: I
                 UnsafeRawPointer(column + l * columnStride).loadUnaligned(as: SIMD8<Float>.self)
             }
             let rows = transposed8x8((load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7)))
-            let row = UnsafeMutableRawPointer(out + p * nr + j)
-            let step = nr * MemoryLayout<Float>.stride
-            row.storeBytes(of: rows.0, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.1, toByteOffset: step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.2, toByteOffset: 2 * step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.3, toByteOffset: 3 * step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.4, toByteOffset: 4 * step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.5, toByteOffset: 5 * step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.6, toByteOffset: 6 * step, as: SIMD8<Float>.self)
-            row.storeBytes(of: rows.7, toByteOffset: 7 * step, as: SIMD8<Float>.self)
+            store(rows, to: out + p * nr + j, rowStride: nr)
         }
         p += 8
     }
@@ -255,6 +236,27 @@ private func packStridedPanel(_ source: UnsafePointer<Float>, lanes: Int, width:
             let line = source + p * depthStride
             for l in 0..<lanes { out[p * width + l] = line[l * laneStride] }
         }
+    }
+}
+
+/// Stores the eight vectors of `t` at `target`, `rowStride` floats apart;
+/// with `lastRowIsSix` the last one as 4 + 2 floats (an MR = 6 panel's
+/// final depth step, whose two extra lanes would fall past it).
+@inline(__always)
+private func store(_ t: Block8, to target: UnsafeMutablePointer<Float>, rowStride: Int, lastRowIsSix: Bool = false) {
+    let row = UnsafeMutableRawPointer(target), step = rowStride * MemoryLayout<Float>.stride
+    row.storeBytes(of: t.0, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.1, toByteOffset: step, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.2, toByteOffset: 2 * step, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.3, toByteOffset: 3 * step, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.4, toByteOffset: 4 * step, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.5, toByteOffset: 5 * step, as: SIMD8<Float>.self)
+    row.storeBytes(of: t.6, toByteOffset: 6 * step, as: SIMD8<Float>.self)
+    if lastRowIsSix {
+        row.storeBytes(of: t.7.lowHalf, toByteOffset: 7 * step, as: SIMD4<Float>.self)
+        row.storeBytes(of: SIMD2(t.7[4], t.7[5]), toByteOffset: 7 * step + 16, as: SIMD2<Float>.self)
+    } else {
+        row.storeBytes(of: t.7, toByteOffset: 7 * step, as: SIMD8<Float>.self)
     }
 }
 
