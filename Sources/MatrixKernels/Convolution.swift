@@ -45,7 +45,7 @@ public struct ConvolutionGeometry: Hashable, Sendable {
 public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometry,
                    into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil) {
     // Rows narrower than a vector gather (ResNet/VGG at 8×8 down to 2×2:
-    // 1.7-5.2× the per-run copies in one timing of both; at 16×16 the copy
+    // 1.7-5.0× the per-run copies in one timing of both; at 16×16 the copy
     // below was faster, 2.1× against 1.5×).
     if g.keepsRowWidth && g.width < TileVector.scalarCount {
         return unfoldShiftedPlanes(image, geometry: g, into: columns, leadingDimension: leadingDimension)
