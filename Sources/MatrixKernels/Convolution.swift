@@ -49,7 +49,7 @@ public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometr
                    into columns: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil,
                    usedBy kept: CompressedRows? = nil) {
     // Rows narrower than a vector gather (ResNet/VGG at 8×8 down to 2×2:
-    // 1.7-5.2× the per-run copies in one timing of both; at 16×16 the copy
+    // 1.7-5.0× the per-run copies in one timing of both; at 16×16 the copy
     // below was faster, 2.1× against 1.5×).
     // The whole-plane paths write every row; a sparse product's used rows
     // go through the segments below.
