@@ -24,9 +24,11 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 /// when at most `maximumGradientDensity` as well. Shape and density only
 /// (never timing), so a configuration always computes the same way.
 ///
-/// Chosen from `make bench-sparse` (see the README): a dense layer's sparse
-/// products beat its GEMMs at 1/4 and lose at 1/2; a convolution's lose at
-/// 1/4 on 64 and 512 channels and win at 1/8. The weight gradient's
+/// Chosen from `make bench-sparse` (see the README). On a quiet host, with
+/// the 6 × 32 GEMM and the fused passes on the dense side, a dense layer's
+/// sparse products were 0.93-1.02× its GEMMs at 1/4 and 1.13-1.29× at 1/8
+/// (under load they had won at 1/4, hence 3/8 before); a convolution's lose
+/// at 1/4 and win (with the GEMM's dW) at 1/8. The weight gradient's
 /// register transposes cost about four shuffles per 16 multiply-adds, so
 /// beside sparse products the GEMM's dW was faster at 1/8 and slower at
 /// 1/16. Each line sits between two measured densities, as a random mask
@@ -34,8 +36,8 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 enum SparseCrossover {
     static let maximumGradientDensity = 0.09375
 
-    /// 3/8 for a dense layer's `[out, in]` matrix, 3/16 for a convolution's kernels.
-    static func maximumProductDensity(shape: [Int]) -> Double { shape.count == 2 ? 0.375 : 0.1875 }
+    /// 3/16 for a dense layer's `[out, in]` matrix and for a convolution's kernels.
+    static func maximumProductDensity(shape: [Int]) -> Double { 0.1875 }
 
     static func prefersSparseProducts(shape: [Int], density: Double) -> Bool {
         density <= maximumProductDensity(shape: shape)
