@@ -31,7 +31,8 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 /// at 1/4 and win (with the GEMM's dW) at 1/8. The weight gradient's
 /// register transposes cost about four shuffles per 16 multiply-adds, so
 /// beside sparse products the GEMM's dW was faster at 1/8 and slower at
-/// 1/16. Each line sits between two measured densities, as a random mask
+/// 1/16 (for convolutions with more than 288 taps per filter: faster at
+/// 1/16, slower at 1/32). Each line sits between two measured densities, as a random mask
 /// of "1/4" keeps a little more or less than exactly 1/4.
 enum SparseCrossover {
     static let maximumGradientDensity = 0.09375
@@ -43,5 +44,16 @@ enum SparseCrossover {
         density <= maximumProductDensity(shape: shape)
     }
 
-    static func prefersSparseGradient(density: Double) -> Bool { density <= maximumGradientDensity }
+    /// A convolution's sparse weight gradient pays later when each filter
+    /// has many taps (more than 32 input channels of 3 × 3): at 1/16 it was
+    /// 1.31-2.10× dense for 16 and 32 input channels but 0.92-1.23× for 64
+    /// and 512, where the GEMM's dW beside sparse products gave 1.10-1.42×.
+    static let maximumGradientTapsAtFullLine = 288
+
+    static func prefersSparseGradient(shape: [Int], density: Double) -> Bool {
+        let taps = shape.dropFirst().reduce(1, *)
+        let line = shape.count == 2 || taps <= maximumGradientTapsAtFullLine
+            ? maximumGradientDensity : maximumGradientDensity / 2
+        return density <= line
+    }
 }

@@ -122,7 +122,7 @@ public final class Parameter {
     /// only (else with the GEMM, then masked), and the optimizer step and
     /// |∂L/∂w| accumulation visit only those: a subset of `usesSparseProducts`.
     var usesSparseGradient: Bool {
-        usesSparseProducts && (execution == .sparse || SparseCrossover.prefersSparseGradient(density: density))
+        usesSparseProducts && (execution == .sparse || SparseCrossover.prefersSparseGradient(shape: shape, density: density))
     }
 
     private var density: Double { Double(keptCount) / Double(count) }

@@ -149,6 +149,13 @@ final class SparseExecutionTests: XCTestCase {
         kernels.mask = (0..<144).map { $0 % 8 == 0 ? 1 : 0 }
         XCTAssertTrue(kernels.usesSparseProducts && !kernels.usesSparseGradient, "its products are sparse at 1/8")
         kernels.mask = (0..<144).map { $0 % 16 == 0 ? 1 : 0 }
+        XCTAssertTrue(kernels.usesSparseGradient, "36 taps per filter: the weight gradient is sparse at 1/16")
+        let wide = Parameter(name: "k64", kind: .weight, shape: [8, 64, 3, 3])
+        wide.mask = (0..<4608).map { $0 % 16 == 0 ? 1 : 0 }
+        XCTAssertTrue(wide.usesSparseProducts && !wide.usesSparseGradient, "576 taps: the GEMM's dW at 1/16")
+        wide.mask = (0..<4608).map { $0 % 32 == 0 ? 1 : 0 }
+        XCTAssertTrue(wide.usesSparseGradient, "and the sparse one at 1/32")
+        kernels.mask = (0..<144).map { $0 % 16 == 0 ? 1 : 0 }
         XCTAssertTrue(kernels.usesSparseGradient, "and all of it at 1/16")
         tensor.execution = .dense
         XCTAssertFalse(tensor.usesSparseProducts)
