@@ -61,13 +61,15 @@ public func im2col(_ image: UnsafePointer<Float>, geometry g: ConvolutionGeometr
         return forEachShiftedPlane(of: g, leadingDimension: leadingDimension) { rowOffset, plane in
             let out = columns + rowOffset
             let row = out + plane.outputStart, source = image + plane.imageStart
-            out.update(repeating: 0, count: plane.outputStart)
-            row.update(repeating: 0, count: plane.skipFront)
+            // The padding runs are an output row or less: `fillZero`, not
+            // memset calls (1.4% of a ResNet-20 step from here); the plane's copy is long.
+            fillZero(out, count: plane.outputStart)
+            fillZero(row, count: plane.skipFront)
             (row + plane.skipFront).update(from: source + plane.skipFront, count: plane.copyCount)
             let copied = plane.skipFront + plane.copyCount
-            (row + copied).update(repeating: 0, count: plane.count - copied)
+            fillZero(row + copied, count: plane.count - copied)
             let end = plane.outputStart + plane.count
-            (out + end).update(repeating: 0, count: columnCount - end)
+            fillZero(out + end, count: columnCount - end)
             // Where the input column lies left or right of the image the
             // copy read the neighbouring row's edge: those are padding.
             for line in 0..<plane.rows {

@@ -12,6 +12,14 @@
 // KC is the same everywhere.
 import CTargetFeatures
 
+/// What the build may assume about the vector registers; the one place
+/// `CTargetFeatures` is read.
+enum InstructionSet {
+    /// Whether the code is compiled for AVX-512 (32 registers of 512 bits):
+    /// a constant that folds at compile time.
+    @inline(__always) static var has512BitVectors: Bool { TICKET_VECTOR_BITS >= 512 }
+}
+
 /// Blocking constants of the five-loop GEMM (BLIS naming).
 enum Blocking {
     /// Whether the tile is two `SIMD16<Float>` wide: with 32 registers of
@@ -19,7 +27,7 @@ enum Blocking {
     /// Skylake-X core needs at least 8 to cover the FMA latency at two FMAs
     /// per cycle; the 6 × 16 tile's 6 left half the FMA pipes idle and
     /// measured 57-66% of peak) plus 2 B vectors and a broadcast.
-    @inline(__always) static var wideTile: Bool { TICKET_VECTOR_BITS >= 512 }
+    @inline(__always) static var wideTile: Bool { InstructionSet.has512BitVectors }
     /// Rows of C per microkernel tile: one broadcast of A per row. The
     /// kernels below spell out six accumulators (per vector); change them
     /// together.

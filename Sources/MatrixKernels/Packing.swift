@@ -160,7 +160,7 @@ private func packTransposedPanel(_ source: UnsafePointer<Float>, columnStride: I
     let nr = Blocking.nr
     var p = 0
     // 16 × 16 blocks with 512-bit registers (64 shuffles move 256 floats).
-    if Blocking.wideTile {
+    if InstructionSet.has512BitVectors {
         while p + 16 <= depth {
             for j in stride(from: 0, to: nr, by: 16) {
                 let column = source + j * columnStride + p
@@ -258,42 +258,4 @@ private func store(_ t: Block8, to target: UnsafeMutablePointer<Float>, rowStrid
     } else {
         row.storeBytes(of: t.7, toByteOffset: 7 * step, as: SIMD8<Float>.self)
     }
-}
-
-typealias Block8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
-                    SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
-
-/// The 8 × 8 transpose: lane i of result q is lane q of input i. Three
-/// stages of two-source lane picks in the patterns of AVX's unpcklps/unpckhps,
-/// shufps and vperm2f128, which LLVM emits for them (24 shuffles; building
-/// each result from eight sources would cost about one instruction a float).
-@inline(__always)
-func transposed8x8(_ c: Block8) -> Block8 {
-    @inline(__always) func unpackLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5])
-    }
-    @inline(__always) func unpackHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7])
-    }
-    @inline(__always) func pairsLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
-    }
-    @inline(__always) func pairsHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
-    }
-    @inline(__always) func halvesLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
-    }
-    @inline(__always) func halvesHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
-    }
-    let l01 = unpackLow(c.0, c.1), h01 = unpackHigh(c.0, c.1)
-    let l23 = unpackLow(c.2, c.3), h23 = unpackHigh(c.2, c.3)
-    let l45 = unpackLow(c.4, c.5), h45 = unpackHigh(c.4, c.5)
-    let l67 = unpackLow(c.6, c.7), h67 = unpackHigh(c.6, c.7)
-    // Lanes 0-3 of q0 are input lane 0 of rows 0-3, lanes 4-7 input lane 4.
-    let q0 = pairsLow(l01, l23), q1 = pairsHigh(l01, l23), q2 = pairsLow(h01, h23), q3 = pairsHigh(h01, h23)
-    let r0 = pairsLow(l45, l67), r1 = pairsHigh(l45, l67), r2 = pairsLow(h45, h67), r3 = pairsHigh(h45, h67)
-    return (halvesLow(q0, r0), halvesLow(q1, r1), halvesLow(q2, r2), halvesLow(q3, r3),
-            halvesHigh(q0, r0), halvesHigh(q1, r1), halvesHigh(q2, r2), halvesHigh(q3, r3))
 }

@@ -597,17 +597,6 @@ private struct SourceRows {
     }
 }
 
-/// The 4 × 4 transpose: lane i of result q is lane q of row i.
-@inline(__always)
-func transposed(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
-                        _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-    // Two-source lane picks, which LLVM turns into shuffles.
-    let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r0[2], r1[2], r0[3], r1[3])
-    let t2 = SIMD4(r2[0], r3[0], r2[1], r3[1]), t3 = SIMD4(r2[2], r3[2], r2[3], r3[3])
-    return (SIMD4(t0[0], t0[1], t2[0], t2[1]), SIMD4(t0[2], t0[3], t2[2], t2[3]),
-            SIMD4(t1[0], t1[1], t3[0], t3[1]), SIMD4(t1[2], t1[3], t3[2], t3[3]))
-}
-
 /// Whether every one of `count` floats is finite (no NaN, no ±∞).
 public func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
     // x · 0 is ±0 for finite x and NaN otherwise; NaN survives the sum.

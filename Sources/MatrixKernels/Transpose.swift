@@ -1,4 +1,3 @@
-import CTargetFeatures
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -76,9 +75,6 @@ private func transposeInQuads(_ x: UnsafePointer<Float>, rows: Int, columns: Int
     for r in wholeRows..<rows { for c in 0..<columns { y[c * ldy + r] = x[r * ld + c] } }
 }
 
-/// Whether the code is built for AVX-512 (a constant that folds at compile time).
-@inline(__always) private var hasAVX512: Bool { TICKET_VECTOR_BITS >= 512 }
-
 typealias Vector16 = SIMD16<Float>
 typealias Vectors16 = (Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16,
                        Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16, Vector16)
@@ -110,7 +106,7 @@ typealias Vectors16 = (Vector16, Vector16, Vector16, Vector16, Vector16, Vector1
 /// The 16 × 16 transpose: lane i of result q is lane q of row i.
 @inline(__always)
 func transposed16(_ r: Vectors16) -> Vectors16 {
-    guard hasAVX512 else { return transposedElementwise(r) }
+    guard InstructionSet.has512BitVectors else { return transposedInOctets(r) }
     let t0 = lo(r.0, r.1), t1 = hi(r.0, r.1), t2 = lo(r.2, r.3), t3 = hi(r.2, r.3)
     let t4 = lo(r.4, r.5), t5 = hi(r.4, r.5), t6 = lo(r.6, r.7), t7 = hi(r.6, r.7)
     let t8 = lo(r.8, r.9), t9 = hi(r.8, r.9), t10 = lo(r.10, r.11), t11 = hi(r.10, r.11)
@@ -130,17 +126,76 @@ func transposed16(_ r: Vectors16) -> Vectors16 {
 }
 #else
 @inline(__always)
-func transposed16(_ rows: Vectors16) -> Vectors16 { transposedElementwise(rows) }
+func transposed16(_ rows: Vectors16) -> Vectors16 { transposedInOctets(rows) }
 #endif
 
-/// `transposed16` element by element, without AVX-512.
-private func transposedElementwise(_ rows: Vectors16) -> Vectors16 {
-    var out = rows
-    withUnsafeBytes(of: rows) { source in
-        withUnsafeMutableBytes(of: &out) { target in
-            let x = source.assumingMemoryBound(to: Float.self), y = target.assumingMemoryBound(to: Float.self)
-            for i in 0..<16 { for q in 0..<16 { y[q * 16 + i] = x[i * 16 + q] } }
+/// `transposed16` without AVX-512: four 8 × 8 transposes of the rows'
+/// halves (output row q < 8 takes lane q of the low halves, q ≥ 8 lane
+/// q − 8 of the high ones).
+@inline(__always)
+private func transposedInOctets(_ r: Vectors16) -> Vectors16 {
+    @inline(__always) func halves(_ rows: Vectors16, high: Bool, from i: Int) -> Block8 {
+        withUnsafeBytes(of: rows) { raw in
+            @inline(__always) func half(_ k: Int) -> SIMD8<Float> {
+                raw.loadUnaligned(fromByteOffset: (i + k) * 64 + (high ? 32 : 0), as: SIMD8<Float>.self)
+            }
+            return (half(0), half(1), half(2), half(3), half(4), half(5), half(6), half(7))
         }
     }
-    return out
+    let a = transposed8x8(halves(r, high: false, from: 0)), b = transposed8x8(halves(r, high: false, from: 8))
+    let c = transposed8x8(halves(r, high: true, from: 0)), d = transposed8x8(halves(r, high: true, from: 8))
+    @inline(__always) func row(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> Vector16 { Vector16(lowHalf: x, highHalf: y) }
+    return (row(a.0, b.0), row(a.1, b.1), row(a.2, b.2), row(a.3, b.3),
+            row(a.4, b.4), row(a.5, b.5), row(a.6, b.6), row(a.7, b.7),
+            row(c.0, d.0), row(c.1, d.1), row(c.2, d.2), row(c.3, d.3),
+            row(c.4, d.4), row(c.5, d.5), row(c.6, d.6), row(c.7, d.7))
+}
+
+/// The 4 × 4 transpose: lane i of result q is lane q of row i.
+@inline(__always)
+func transposed(_ r0: SIMD4<Float>, _ r1: SIMD4<Float>, _ r2: SIMD4<Float>,
+                        _ r3: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    // Two-source lane picks, which LLVM turns into shuffles.
+    let t0 = SIMD4(r0[0], r1[0], r0[1], r1[1]), t1 = SIMD4(r0[2], r1[2], r0[3], r1[3])
+    let t2 = SIMD4(r2[0], r3[0], r2[1], r3[1]), t3 = SIMD4(r2[2], r3[2], r2[3], r3[3])
+    return (SIMD4(t0[0], t0[1], t2[0], t2[1]), SIMD4(t0[2], t0[3], t2[2], t2[3]),
+            SIMD4(t1[0], t1[1], t3[0], t3[1]), SIMD4(t1[2], t1[3], t3[2], t3[3]))
+}
+
+typealias Block8 = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                    SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+/// The 8 × 8 transpose: lane i of result q is lane q of input i. Three
+/// stages of two-source lane picks in the patterns of AVX's unpcklps/unpckhps,
+/// shufps and vperm2f128, which LLVM emits for them (24 shuffles; building
+/// each result from eight sources would cost about one instruction a float).
+@inline(__always)
+func transposed8x8(_ c: Block8) -> Block8 {
+    @inline(__always) func unpackLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5])
+    }
+    @inline(__always) func unpackHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7])
+    }
+    @inline(__always) func pairsLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5])
+    }
+    @inline(__always) func pairsHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7])
+    }
+    @inline(__always) func halvesLow(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3])
+    }
+    @inline(__always) func halvesHigh(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        SIMD8(a[4], a[5], a[6], a[7], b[4], b[5], b[6], b[7])
+    }
+    let l01 = unpackLow(c.0, c.1), h01 = unpackHigh(c.0, c.1)
+    let l23 = unpackLow(c.2, c.3), h23 = unpackHigh(c.2, c.3)
+    let l45 = unpackLow(c.4, c.5), h45 = unpackHigh(c.4, c.5)
+    let l67 = unpackLow(c.6, c.7), h67 = unpackHigh(c.6, c.7)
+    // Lanes 0-3 of q0 are input lane 0 of rows 0-3, lanes 4-7 input lane 4.
+    let q0 = pairsLow(l01, l23), q1 = pairsHigh(l01, l23), q2 = pairsLow(h01, h23), q3 = pairsHigh(h01, h23)
+    let r0 = pairsLow(l45, l67), r1 = pairsHigh(l45, l67), r2 = pairsLow(h45, h67), r3 = pairsHigh(h45, h67)
+    return (halvesLow(q0, r0), halvesLow(q1, r1), halvesLow(q2, r2), halvesLow(q3, r3),
+            halvesHigh(q0, r0), halvesHigh(q1, r1), halvesHigh(q2, r2), halvesHigh(q3, r3))
 }

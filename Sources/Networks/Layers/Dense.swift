@@ -5,8 +5,9 @@ import MatrixKernels
 /// When the weights take the sparse path (`Parameter.usesSparseProducts`),
 /// the products skip masked weights: the batch is transposed so the kernels
 /// run along it (16 examples per vector); at lower densities
-/// (`Parameter.usesSparseGradient`) dW is computed at kept entries only. Same bits as the GEMMs for finite inputs; a batch holding NaN or ∞
-/// goes through the GEMMs, where a masked weight still spreads it.
+/// (`Parameter.usesSparseGradient`) dW is computed at kept entries only.
+/// Same bits as the GEMMs for finite inputs; a batch holding NaN or ∞ goes
+/// through the GEMMs, where a masked weight still spreads it.
 final class Dense: Layer {
     let name: String
     let inputCount: Int
