@@ -82,6 +82,34 @@ final class BatchIteratorTests: XCTestCase {
         }
     }
 
+    /// Planes of 5 × 5 (three 8-byte loads and a tail) in 3 channels, pixel
+    /// values covering all 256 bytes: each input is its channel's formula, bit for bit.
+    func testEveryByteOfWholePlanesIsNormalisedExactly() {
+        let shape = ImageShape(height: 5, width: 5, channels: 3)
+        let count = 12
+        let pixels = (0..<count * shape.pixelCount).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let data = Dataset(name: "toy", split: .train, shape: shape, classCount: 10,
+                           pixels: pixels, labels: (0..<count).map { UInt8($0 % 10) })
+        let norm = Normalization(mean: [0.1, 0.2, 0.3], std: [0.5, 0.25, 0.7])
+        var iterator = BatchIterator(dataset: data, batchSize: 5, normalization: norm, seed: 4)
+        var batch = Batch(capacity: 5, shape: shape)
+        var seen = 0
+        while iterator.next(into: &batch) {
+            for slot in 0..<batch.count {
+                let index = batch.indices[slot]
+                for c in 0..<3 {
+                    for p in 0..<25 {
+                        let pixel = Float(pixels[index * 75 + c * 25 + p])
+                        let expected = (pixel / 255 - norm.mean[c]) / norm.std[c]
+                        XCTAssertEqual(batch.inputs[slot * 75 + c * 25 + p].bitPattern, expected.bitPattern)
+                    }
+                }
+            }
+            seen += batch.count
+        }
+        XCTAssertEqual(seen, count)
+    }
+
     func testIterationReusesTheBatchBuffers() {
         let data = indexedDataset()
         var iterator = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 9)
