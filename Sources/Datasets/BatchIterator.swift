@@ -46,7 +46,8 @@ public struct BatchIterator {
     public let shuffles: Bool
     /// Whether a final short batch is skipped.
     public let dropsLast: Bool
-    private let tables: [[Float]]
+    /// One 256-entry table per channel, back to back.
+    private let tables: [Float]
     private var order: [Int]
     private var position = 0
     public private(set) var epoch = 0
@@ -61,7 +62,7 @@ public struct BatchIterator {
         self.seed = seed
         self.shuffles = shuffles
         self.dropsLast = dropsLast
-        self.tables = normalization.lookupTables()
+        self.tables = normalization.lookupTables().flatMap { $0 }
         self.order = Array(0..<dataset.count)
         startEpoch(0)
     }
@@ -88,25 +89,25 @@ public struct BatchIterator {
     }
 
     /// Fills `batch` with the next minibatch; returns `false` at the end of the epoch.
-    public mutating func next(into batch: inout Batch) -> Bool {
+    ///
+    /// `fill` normalises the examples: by default on the calling thread; a
+    /// caller with idle threads can split it (`BatchFill.fill(part:of:)`),
+    /// which gives the same floats however it is split.
+    public mutating func next(into batch: inout Batch,
+                              fill: (BatchFill) -> Void = { $0.fill(part: 0, of: 1) }) -> Bool {
         precondition(batch.capacity >= batchSize && batch.shape == dataset.shape,
                      "batch buffer too small or of another shape")
         let remaining = dataset.count - position
         guard remaining > 0, !(dropsLast && remaining < batchSize) else { return false }
         let n = min(batchSize, remaining)
-        let pixelCount = dataset.shape.pixelCount
-        let plane = dataset.shape.height * dataset.shape.width
-        let channels = dataset.shape.channels
+        let shape = dataset.shape
         dataset.pixels.withUnsafeBufferPointer { pixels in
             batch.inputs.withUnsafeMutableBufferPointer { inputs in
-                for slot in 0..<n {
-                    let source = pixels.baseAddress! + order[position + slot] * pixelCount
-                    let destination = inputs.baseAddress! + slot * pixelCount
-                    for channel in 0..<channels {
-                        tables[channel].withUnsafeBufferPointer { table in
-                            normalize(source + channel * plane, count: plane, table: table.baseAddress!,
-                                      into: destination + channel * plane)
-                        }
+                order.withUnsafeBufferPointer { order in
+                    tables.withUnsafeBufferPointer { tables in
+                        fill(BatchFill(pixels: pixels.baseAddress!, order: order.baseAddress! + position,
+                                       tables: tables.baseAddress!, destination: inputs.baseAddress!, count: n,
+                                       plane: shape.height * shape.width, channels: shape.channels))
                     }
                 }
             }
@@ -119,6 +120,37 @@ public struct BatchIterator {
         batch.count = n
         position += n
         return true
+    }
+}
+
+/// The normalisation of one minibatch's examples, valid only inside the
+/// `fill` closure of `BatchIterator.next(into:fill:)`. Each example is
+/// written by exactly one part, whatever the split.
+public struct BatchFill: @unchecked Sendable {
+    fileprivate let pixels: UnsafePointer<UInt8>
+    /// The batch's dataset indices, `count` of them.
+    fileprivate let order: UnsafePointer<Int>
+    /// One 256-entry table per channel, back to back.
+    fileprivate let tables: UnsafePointer<Float>
+    fileprivate let destination: UnsafeMutablePointer<Float>
+    /// Examples in the batch.
+    public let count: Int
+    fileprivate let plane: Int, channels: Int
+
+    /// Floats the batch holds (`count` examples of every channel's plane).
+    public var floatCount: Int { count * plane * channels }
+
+    /// Normalises examples `part · count / parts ..< (part + 1) · count / parts`.
+    public func fill(part: Int, of parts: Int) {
+        let pixelCount = plane * channels
+        for slot in (part * count / parts)..<((part + 1) * count / parts) {
+            let source = pixels + order[slot] * pixelCount
+            let target = destination + slot * pixelCount
+            for channel in 0..<channels {
+                normalize(source + channel * plane, count: plane, table: tables + channel * 256,
+                          into: target + channel * plane)
+            }
+        }
     }
 }
 

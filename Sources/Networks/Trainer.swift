@@ -174,7 +174,7 @@ public final class Trainer {
         if stepInEpoch == 0 { (epochLossSum, epochCorrect, epochSeen) = (0, 0, 0) }
         let start = ContinuousClock.now
         let rate = learningRate
-        while iterator.next(into: &batch) {
+        while iterator.nextOnAllThreads(into: &batch) {
             let lr = learningRate
             let result = network.computeGradients(on: batch)
             var info = StepInfo(epoch: epoch, stepInEpoch: stepInEpoch, globalStep: globalStep,
@@ -219,7 +219,7 @@ public final class Trainer {
         var evaluator = BatchIterator(dataset: dataset, batchSize: configuration.batchSize,
                                       normalization: normalization, seed: 0, shuffles: false)
         var lossSum = 0.0, correct = 0
-        while evaluator.next(into: &evaluationBatch) {
+        while evaluator.nextOnAllThreads(into: &evaluationBatch) {
             let result = network.evaluate(on: evaluationBatch)
             lossSum += result.loss * Double(evaluationBatch.count)
             correct += result.correct

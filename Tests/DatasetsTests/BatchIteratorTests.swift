@@ -110,6 +110,41 @@ final class BatchIteratorTests: XCTestCase {
         XCTAssertEqual(seen, count)
     }
 
+    /// A fill split into parts (run in reverse, as threads may) writes every
+    /// example exactly as the one-part fill does, including splits into
+    /// more parts than examples; a part left out would leave NaN behind.
+    func testAFillSplitIntoPartsGivesTheOnePartFloats() {
+        let shape = ImageShape(height: 3, width: 5, channels: 2)
+        let count = 11
+        let pixels = (0..<count * shape.pixelCount).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let data = Dataset(name: "toy", split: .train, shape: shape, classCount: 10,
+                           pixels: pixels, labels: (0..<count).map { UInt8($0 % 10) })
+        let norm = Normalization(mean: [0.3, 0.6], std: [0.2, 0.9])
+        var reference = BatchIterator(dataset: data, batchSize: 4, normalization: norm, seed: 2)
+        var expected = Batch(capacity: 4, shape: shape)
+        for parts in [1, 2, 3, 4, 9] {
+            var iterator = BatchIterator(dataset: data, batchSize: 4, normalization: norm, seed: 2)
+            reference.startEpoch(0)
+            var batch = Batch(capacity: 4, shape: shape)
+            var batches = 0
+            while reference.next(into: &expected) {
+                batch.inputs = [Float](repeating: .nan, count: batch.inputs.count)
+                XCTAssertTrue(iterator.next(into: &batch) { fill in
+                    for part in (0..<parts).reversed() { fill.fill(part: part, of: parts) }
+                })
+                XCTAssertEqual(batch.count, expected.count)
+                XCTAssertEqual(batch.indices, expected.indices)
+                XCTAssertEqual(batch.labels, expected.labels)
+                let valid = expected.count * shape.pixelCount
+                XCTAssertEqual(batch.inputs[..<valid].map(\.bitPattern), expected.inputs[..<valid].map(\.bitPattern),
+                               "\(parts) parts, batch \(batches)")
+                batches += 1
+            }
+            XCTAssertEqual(batches, 3)
+            XCTAssertFalse(iterator.next(into: &batch))
+        }
+    }
+
     func testIterationReusesTheBatchBuffers() {
         let data = indexedDataset()
         var iterator = BatchIterator(dataset: data, batchSize: 3, normalization: .unitInterval(channels: 1), seed: 9)

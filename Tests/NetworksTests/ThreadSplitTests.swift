@@ -1,3 +1,4 @@
+@testable import Datasets
 import MatrixKernels
 import Randomness
 import XCTest
@@ -6,6 +7,36 @@ import XCTest
 /// The passes split over threads outside the matrix kernels: the
 /// definitions' bits on 1, 2 and 3 threads.
 final class ThreadSplitTests: XCTestCase {
+    /// The batch fill split over the pool's threads: the one-thread floats,
+    /// on batches large enough to split (128 × 784 floats, as MNIST's).
+    func testBatchesFilledOnAllThreadsMatchTheSerialFill() {
+        defer { setThreadCount(2) }
+        let shape = ImageShape(height: 28, width: 28, channels: 1)
+        let count = 300
+        var generator = SeededGenerator(seed: 5)
+        let pixels = (0..<count * shape.pixelCount).map { _ in UInt8(generator.nextIndex(below: 256)) }
+        let data = Dataset(name: "toy", split: .train, shape: shape, classCount: 10,
+                           pixels: pixels, labels: (0..<count).map { UInt8($0 % 10) })
+        let norm = Normalization(computedFrom: data)
+        for threads in 1...3 {
+            setThreadCount(threads)
+            var serial = BatchIterator(dataset: data, batchSize: 128, normalization: norm, seed: 3)
+            var split = BatchIterator(dataset: data, batchSize: 128, normalization: norm, seed: 3)
+            var expected = Batch(capacity: 128, shape: shape), batch = Batch(capacity: 128, shape: shape)
+            var batches = 0
+            while serial.next(into: &expected) {
+                batch.inputs = [Float](repeating: .nan, count: batch.inputs.count)
+                XCTAssertTrue(split.nextOnAllThreads(into: &batch))
+                XCTAssertEqual(batch.indices, expected.indices)
+                let valid = expected.count * shape.pixelCount
+                XCTAssertEqual(batch.inputs[..<valid].map(\.bitPattern), expected.inputs[..<valid].map(\.bitPattern),
+                               "\(threads) threads, batch \(batches)")
+                batches += 1
+            }
+            XCTAssertEqual(batches, 3)
+        }
+    }
+
     /// Max pooling split over examples (first maximum wins ties, the
     /// gradient goes to it), for the unrolled 2×2 windows and the general loop.
     func testMaxPoolMatchesTheDefinitionOnOneTwoAndThreeThreads() {

@@ -86,7 +86,7 @@ struct NetworkGradientOracle: GradientOracle {
         var iterator = BatchIterator(dataset: data, batchSize: batchSize, normalization: normalization, seed: seed)
         var batch = Batch(capacity: batchSize, shape: data.shape)
         var done = 0
-        while (batches == 0 || done < batches), iterator.next(into: &batch) {
+        while (batches == 0 || done < batches), iterator.nextOnAllThreads(into: &batch) {
             network.computeGradients(on: batch)
             for (index, tensor) in tensors.enumerated() {
                 tensor.withGradients { gradient in
