@@ -10,7 +10,9 @@
 #    default 10) with `ticket sweep --execution auto` against `--execution
 #    dense`, ROUNDS (default 1) rounds taking turns -> results/sparse-lottery.csv.
 #    LAYERS=0 skips part 1.
-#    The two sweeps' runs.csv must agree except for wall times.
+#    The two sweeps' runs.csv must agree except for wall times. Each level's
+#    wall time -> results/sparse-lottery-levels.csv, with the bound that the
+#    levels auto runs at dense cost put on the whole ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TICKET=.build/release/ticket
@@ -40,6 +42,7 @@ cat > "$TMP/lottery.json" <<EOF
 }
 EOF
 echo "round,execution,epochs_per_level,seconds" > "$TMP/lottery.csv"
+echo "round,execution,level,density,seconds" > "$TMP/levels.csv"
 for round in $(seq 1 "$ROUNDS"); do
     order="dense auto"; [ $((round % 2)) -eq 0 ] && order="auto dense"
     for execution in $order; do
@@ -49,6 +52,11 @@ for round in $(seq 1 "$ROUNDS"); do
         end=$(date +%s.%N)
         seconds=$(awk "BEGIN { print $end - $start }")
         echo "$round,$execution,$EPOCHS,$seconds" | tee -a "$TMP/lottery.csv"
+        python3 - "$out/runs.csv" "$round" "$execution" >> "$TMP/levels.csv" <<'PY'
+import csv, sys
+for row in csv.DictReader(open(sys.argv[1])):
+    print(f"{sys.argv[2]},{sys.argv[3]},{row['round']},{row['density_achieved']},{row['wall_seconds']}")
+PY
     done
     # Same tables: every runs.csv column but the wall times.
     strip() { python3 - "$1" <<'PY'
@@ -63,5 +71,25 @@ PY
     fi
 done
 cp "$TMP/lottery.csv" results/sparse-lottery.csv
+cp "$TMP/levels.csv" results/sparse-lottery-levels.csv
 echo "load after the lottery runs: $(uptime)"
 awk -F, 'NR > 1 { total[$2] += $4 } END { printf "whole 7-level run: dense %.1f s, auto %.1f s, dense/auto %.2fx\n", total["dense"], total["auto"], total["dense"] / total["auto"] }' results/sparse-lottery.csv
+# Per level, summed over rounds. The bound: the whole ratio if every level
+# that auto runs faster than dense took no time at all.
+python3 - results/sparse-lottery-levels.csv <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+levels = sorted({int(r["level"]) for r in rows})
+def total(execution, level):
+    return sum(float(r["seconds"]) for r in rows if r["execution"] == execution and int(r["level"]) == level)
+density = {int(r["level"]): float(r["density"]) for r in rows}
+print("level density dense_s auto_s dense/auto")
+for level in levels:
+    d, a = total("dense", level), total("auto", level)
+    print(f"{level:5d} {density[level]:8.5f} {d:7.2f} {a:7.2f} {d / a:9.2f}x")
+dense = sum(total("dense", l) for l in levels)
+kept = sum(total("dense", l) for l in levels if total("dense", l) / total("auto", l) < 1.1)
+if kept > 0:
+    print(f"levels within 10% of dense: {kept / dense:.0%} of the dense run; "
+          f"were the others free, the whole run would be {dense / kept:.2f}x")
+PY

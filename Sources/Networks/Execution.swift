@@ -28,7 +28,7 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 /// the 6 × 32 GEMM and the fused passes on the dense side, a dense layer's
 /// sparse products were 0.93-1.02× its GEMMs at 1/4 and 1.13-1.29× at 1/8
 /// (under load they had won at 1/4, hence 3/8 before); a convolution's lose
-/// at 1/4 and win (with the GEMM's dW) at 1/8. The weight gradient's
+/// at 1/4 and at best break even at 1/8. The weight gradient's
 /// register transposes cost about four shuffles per 16 multiply-adds, so
 /// beside sparse products the GEMM's dW was faster at 1/8 and slower at
 /// 1/16 (for convolutions with more than 288 taps per filter: faster at
@@ -37,8 +37,11 @@ public enum Execution: String, Sendable, Codable, CaseIterable {
 enum SparseCrossover {
     static let maximumGradientDensity = 0.09375
 
-    /// 3/16 for a dense layer's `[out, in]` matrix and for a convolution's kernels.
-    static func maximumProductDensity(shape: [Int]) -> Double { 0.1875 }
+    /// 3/16 for a dense layer's `[out, in]` matrix, 3/32 for a convolution's
+    /// kernels: at 1/8 a convolution's sparse products (beside the GEMM's dW)
+    /// were 0.95-1.04× dense on the 12-02 host and 0.74-0.96× (16 channels
+    /// 0.84-1.18×) in three runs on 12-03's, so they go sparse from 1/16.
+    static func maximumProductDensity(shape: [Int]) -> Double { shape.count == 2 ? 0.1875 : 0.09375 }
 
     static func prefersSparseProducts(shape: [Int], density: Double) -> Bool {
         density <= maximumProductDensity(shape: shape)
