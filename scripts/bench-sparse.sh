@@ -12,7 +12,7 @@
 #    LAYERS=0 skips part 1.
 #    The two sweeps' runs.csv must agree except for wall times. Each level's
 #    wall time -> results/sparse-lottery-levels.csv, with the bound that the
-#    levels auto runs at dense cost put on the whole ratio.
+#    levels at dense cost (density 1/4 and above) put on the whole ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TICKET=.build/release/ticket
@@ -74,8 +74,10 @@ cp "$TMP/lottery.csv" results/sparse-lottery.csv
 cp "$TMP/levels.csv" results/sparse-lottery-levels.csv
 echo "load after the lottery runs: $(uptime)"
 awk -F, 'NR > 1 { total[$2] += $4 } END { printf "whole 7-level run: dense %.1f s, auto %.1f s, dense/auto %.2fx\n", total["dense"], total["auto"], total["dense"] / total["auto"] }' results/sparse-lottery.csv
-# Per level, summed over rounds. The bound: the whole ratio if every level
-# that auto runs faster than dense took no time at all.
+# Per level, summed over rounds. The bound: the whole ratio if the levels
+# at density 1/4 and above cost what dense does (their layers' sparse
+# products lose there, so auto keeps the GEMMs: SparseCrossover) and every
+# sparser level took no time at all.
 python3 - results/sparse-lottery-levels.csv <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -88,8 +90,8 @@ for level in levels:
     d, a = total("dense", level), total("auto", level)
     print(f"{level:5d} {density[level]:8.5f} {d:7.2f} {a:7.2f} {d / a:9.2f}x")
 dense = sum(total("dense", l) for l in levels)
-kept = sum(total("dense", l) for l in levels if total("dense", l) / total("auto", l) < 1.1)
+kept = sum(total("dense", l) for l in levels if density[l] >= 0.25)
 if kept > 0:
-    print(f"levels within 10% of dense: {kept / dense:.0%} of the dense run; "
-          f"were the others free, the whole run would be {dense / kept:.2f}x")
+    print(f"levels at density >= 1/4: {kept / dense:.0%} of the dense run; "
+          f"were the sparser ones free, the whole run would be {dense / kept:.2f}x")
 PY
