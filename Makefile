@@ -97,7 +97,8 @@ bench-sparse: build
 	scripts/bench-sparse.sh
 
 # Instruction-count regression guard: fixed seeded workloads (a few training
-# steps of LeNet-300-100, Conv-2, ResNet-20; a few GEMMs) counted exactly by
+# steps of LeNet-300-100, Conv-2, ResNet-20, and of LeNet and Conv-2 pruned
+# to 1/64 and 1/16 for the sparse kernels; a few GEMMs) counted exactly by
 # callgrind on 1 thread, against results/baseline/instructions.csv; fails when
 # a count grows by more than 3%. Valgrind cannot decode AVX-512, so this
 # binary is built for a fixed AVX2 + FMA CPU (haswell) in its own directory:

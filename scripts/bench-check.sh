@@ -2,8 +2,9 @@
 # Instruction-count regression guard (make bench-check).
 #
 # Runs every workload of `ticket instruction-workload --list` (a few seeded
-# training steps of LeNet-300-100, Conv-2 and ResNet-20 on random images, and
-# a few GEMM shapes) under `valgrind --tool=callgrind`, on one thread,
+# training steps of LeNet-300-100, Conv-2 and ResNet-20 on random images, the
+# LeNet and Conv-2 steps also pruned to 1/64 and 1/16 so that they take the
+# sparse kernels, and a few GEMM shapes) under `valgrind --tool=callgrind`, on one thread,
 # counting only the instructions inside `measuredRegion` (the steps or the
 # product, not start-up or set-up), and compares the instruction counts with
 # results/baseline/instructions.csv. Fails when any count grows by more than

@@ -49,6 +49,12 @@ struct InstructionWorkloadCommand: ParsableCommand {
 enum InstructionWorkload: String, CaseIterable {
     /// Training steps: SGD with momentum and weight decay on random images.
     case lenet = "train-lenet-300-100", conv2 = "train-conv-2", resnet20 = "train-resnet-20"
+    /// The same steps with every weight tensor pruned to a random mask, so
+    /// that `auto` takes the sparse kernels (issue 12): LeNet at 1/64 (all
+    /// of fc1, fc2 and fc3 fully sparse), Conv-2 at 1/16 (every product
+    /// sparse, and every weight gradient but that of the 576-tap second
+    /// convolution, which keeps the GEMM's).
+    case lenetSparse = "train-lenet-300-100-at-1/64", conv2Sparse = "train-conv-2-at-1/16"
     /// Single products: a square, LeNet's forward product as the trainer
     /// issues it, and a small-m convolution product (ResNet-20's first stage).
     case gemmSquare = "gemm-256x256x256", gemmDense = "gemm-60x300x784-nt", gemmConv = "gemm-16x1024x144"
@@ -65,14 +71,22 @@ enum InstructionWorkload: String, CaseIterable {
         // Batch 4 so ResNet-20's 8×8 stage still unfolds a group of four
         // examples together, as at batch 128; one step keeps it under 30 s.
         case .resnet20: return try train("resnet-20", shape: ImageShape(height: 32, width: 32, channels: 3), batch: 4, steps: 1)
+        case .lenetSparse:
+            return try train("lenet-300-100", shape: ImageShape(height: 28, width: 28, channels: 1), batch: 60, steps: 3,
+                             density: 1.0 / 64)
+        case .conv2Sparse:
+            return try train("conv-2", shape: ImageShape(height: 16, width: 16, channels: 3), batch: 2, steps: 2,
+                             density: 1.0 / 16)
         case .gemmSquare: return product(m: 256, n: 256, k: 256, transB: .none)
         case .gemmDense: return product(m: 60, n: 300, k: 784, transB: .transposed)
         case .gemmConv: return product(m: 16, n: 1024, k: 144, transB: .none)
         }
     }
 
-    /// `steps` training steps of `model` on seeded random pixels; returns the sum of the final weights.
-    private func train(_ model: String, shape: ImageShape, batch: Int, steps: Int) throws -> Float {
+    /// `steps` training steps of `model` on seeded random pixels, every
+    /// weight tensor first pruned to a seeded random mask of `density` if
+    /// given; returns the sum of the final weights.
+    private func train(_ model: String, shape: ImageShape, batch: Int, steps: Int, density: Double? = nil) throws -> Float {
         let count = batch * steps
         var generator = SeededGenerator(seed: 11)
         let pixels = (0..<count * shape.pixelCount).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
@@ -80,6 +94,12 @@ enum InstructionWorkload: String, CaseIterable {
         let images = Dataset(name: "synthetic", split: .train, shape: shape, classCount: 10, pixels: pixels, labels: labels)
         let network = try ModelRegistry.make(model, inputShape: FeatureShape(channels: shape.channels, height: shape.height,
                                                                             width: shape.width), classCount: 10, seed: 1)
+        if let density {
+            var masks = SeededGenerator(seed: 13)
+            for tensor in network.prunableTensors {
+                tensor.mask = (0..<tensor.count).map { _ in masks.nextUniformDouble() < density ? 1 : 0 }
+            }
+        }
         let configuration = TrainingConfiguration(
             epochs: 1, batchSize: batch,
             optimizer: .sgd(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4),

@@ -91,8 +91,9 @@ final class CLICommandTests: XCTestCase {
         XCTAssertEqual(list.status, 0, list.stderr)
         XCTAssertEqual(list.stdout.split(separator: "\n"),
                        ["train-lenet-300-100", "train-conv-2", "train-resnet-20",
+                        "train-lenet-300-100-at-1/64", "train-conv-2-at-1/16",
                         "gemm-256x256x256", "gemm-60x300x784-nt", "gemm-16x1024x144"])
-        for name in ["train-lenet-300-100", "gemm-16x1024x144"] {
+        for name in ["train-lenet-300-100", "train-lenet-300-100-at-1/64", "gemm-16x1024x144"] {
             let first = try ticket(["instruction-workload", name]), second = try ticket(["instruction-workload", name])
             XCTAssertEqual(first.status, 0, first.stderr)
             XCTAssertTrue(first.stdout.hasPrefix("\(name): checksum "), first.stdout)
