@@ -46,7 +46,7 @@ public struct BatchIterator {
     public let shuffles: Bool
     /// Whether a final short batch is skipped.
     public let dropsLast: Bool
-    /// One 256-entry table per channel, back to back.
+    /// `Normalization.lookupTables()`: one table per channel, back to back.
     private let tables: [Float]
     private var order: [Int]
     private var position = 0
@@ -62,7 +62,7 @@ public struct BatchIterator {
         self.seed = seed
         self.shuffles = shuffles
         self.dropsLast = dropsLast
-        self.tables = normalization.lookupTables().flatMap { $0 }
+        self.tables = normalization.lookupTables()
         self.order = Array(0..<dataset.count)
         startEpoch(0)
     }
@@ -130,7 +130,7 @@ public struct BatchFill: @unchecked Sendable {
     fileprivate let pixels: UnsafePointer<UInt8>
     /// The batch's dataset indices, `count` of them.
     fileprivate let order: UnsafePointer<Int>
-    /// One 256-entry table per channel, back to back.
+    /// `Normalization.lookupTables()`: one table per channel, back to back.
     fileprivate let tables: UnsafePointer<Float>
     fileprivate let destination: UnsafeMutablePointer<Float>
     /// Examples in the batch.
@@ -147,15 +147,15 @@ public struct BatchFill: @unchecked Sendable {
             let source = pixels + order[slot] * pixelCount
             let target = destination + slot * pixelCount
             for channel in 0..<channels {
-                normalize(source + channel * plane, count: plane, table: tables + channel * 256,
+                normalize(source + channel * plane, count: plane, table: tables + channel * Normalization.tableSize,
                           into: target + channel * plane)
             }
         }
     }
 }
 
-/// `y[i] = table[x[i]]`, eight bytes per load: the batch fill is serial
-/// work beside the training step, twice as fast as byte-by-byte indexing.
+/// `y[i] = table[x[i]]`, eight bytes per load: the batch fill runs beside
+/// every training step; twice as fast as byte-by-byte indexing.
 @inline(__always)
 private func normalize(_ x: UnsafePointer<UInt8>, count: Int, table: UnsafePointer<Float>,
                        into y: UnsafeMutablePointer<Float>) {

@@ -56,11 +56,15 @@ public struct Normalization: Hashable, Sendable, Codable {
         Normalization(mean: [Float](repeating: 0, count: channels), std: [Float](repeating: 1, count: channels))
     }
 
-    /// A 256-entry lookup table per channel: normalising a batch is then one
-    /// table load per pixel, with no arithmetic in the loop.
-    func lookupTables() -> [[Float]] {
-        zip(mean, std).map { mean, std in
-            (0..<256).map { (Float($0) / 255 - mean) / std }
+    /// Entries of a channel's lookup table: one per byte value.
+    static let tableSize = 256
+
+    /// A `tableSize`-entry lookup table per channel, back to back:
+    /// normalising a batch is then one table load per pixel, with no
+    /// arithmetic in the loop.
+    func lookupTables() -> [Float] {
+        zip(mean, std).flatMap { mean, std in
+            (0..<Self.tableSize).map { (Float($0) / 255 - mean) / std }
         }
     }
 }
